@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { channelSchema } from './channel.js';
+import { identitySchema } from './contact.js';
+import { contentSchema } from './content.js';
+import { conversationSchema } from './conversation.js';
+import { messageSchema, messageStatusSchema, timestampSchema } from './message.js';
+
+const messageData = z.object({ message: messageSchema });
+
+/** Event data by type. Each event is `noun.verb` in the past tense. */
+export const eventDataSchemas = {
+  'message.received': messageData,
+  'message.sent': messageData,
+  'message.status_updated': z.object({
+    message: messageSchema,
+    previousStatus: messageStatusSchema,
+  }),
+  'message.edited': z.object({ message: messageSchema, previousContent: contentSchema }),
+  'message.deleted': messageData,
+  'conversation.opened': z.object({ conversation: conversationSchema }),
+  'conversation.channel_switched': z.object({
+    conversation: conversationSchema,
+    fromChannel: channelSchema,
+    toChannel: channelSchema,
+    messageId: z.string(),
+  }),
+  'conversation.resolved': z.object({ conversation: conversationSchema }),
+  'conversation.reopened': z.object({ conversation: conversationSchema }),
+  'contact.merged': z.object({
+    contactId: z.string().describe('the contact that remains'),
+    mergedContactId: z.string().describe('the contact merged into it, now gone'),
+    reason: z.string(),
+    movedConversationIds: z.array(z.string()),
+    movedIdentities: z.array(identitySchema),
+  }),
+  'contact.identity_linked': z.object({
+    contactId: z.string(),
+    identity: identitySchema,
+    reason: z.string(),
+  }),
+  'connector.status_changed': z.object({
+    connectorId: z.string(),
+    status: z.enum(['starting', 'ready', 'degraded', 'disconnected']),
+    detail: z.string().nullable(),
+  }),
+} as const;
+
+export type EventType = keyof typeof eventDataSchemas;
+export const eventTypes = Object.keys(eventDataSchemas) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+const envelope = <T extends EventType>(type: T) =>
+  z.object({
+    id: z.string().min(1),
+    /** Position in the event log: strictly increasing in commit order. */
+    cursor: z.number().int().positive(),
+    type: z.literal(type),
+    time: timestampSchema,
+    data: eventDataSchemas[type],
+  });
+
+export const eventSchema = z
+  .discriminatedUnion('type', [
+    envelope('message.received'),
+    envelope('message.sent'),
+    envelope('message.status_updated'),
+    envelope('message.edited'),
+    envelope('message.deleted'),
+    envelope('conversation.opened'),
+    envelope('conversation.channel_switched'),
+    envelope('conversation.resolved'),
+    envelope('conversation.reopened'),
+    envelope('contact.merged'),
+    envelope('contact.identity_linked'),
+    envelope('connector.status_changed'),
+  ])
+  .meta({ id: 'Event' });
+
+export type ThreadlineEvent = z.infer<typeof eventSchema>;
+export type EventOf<T extends EventType> = Extract<ThreadlineEvent, { type: T }>;
