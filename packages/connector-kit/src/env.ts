@@ -33,3 +33,12 @@ export function requireSetting(options: {
 }): string {
   return loadSetting({ ...options, required: true }) as string;
 }
+
+/** What the gateway hands a connector package's `...FromEnv` factory. */
+export interface ConnectorEnvironmentContext {
+  env: Environment;
+  /** The gateway's external base URL (THREADLINE_PUBLIC_URL), e.g. for Twilio signatures. */
+  publicUrl: string | undefined;
+  /** The gateway's data directory (THREADLINE_DATA_DIR): session files live below it. */
+  dataDirectory: string;
+}
