@@ -54,8 +54,13 @@ export interface ConformanceFixtures {
   sign?: (request: InboundRequest) => InboundRequest;
   /** Correctly signed requests whose payload is malformed. */
   malformed: InboundRequest[];
-  /** Every provider status the connector maps. */
-  statuses: StatusCase[];
+  /**
+   * Every provider status the connector maps, or `{ none: reason }` for a channel whose
+   * provider reports no delivery statuses for bot messages (Telegram).
+   */
+  statuses: StatusCase[] | { none: string };
+  /** A signed customer reply to the message the provider knows as `externalId` (id round trip). */
+  replyTo?: (externalId: string) => InboundRequest;
   /** Where outbound test messages go. */
   recipient: Address;
   provider: ProviderFake;
@@ -394,28 +399,33 @@ export const conformanceChecks: ConformanceCheck[] = [
     },
   },
   {
-    name: 'round-trips ids: a status callback names the id send returned',
+    name: 'round-trips ids: a status callback or a reply names the id send returned',
     async run({ connector, fixtures }) {
       const instance = await connector();
       await fixtures.provider.reset();
-      assert(fixtures.statuses.length > 0, 'fixtures.statuses is empty');
-      const { externalId } = await instance.send(
-        outbound(fixtures.recipient, { type: 'text', text: 'id round trip' }),
-      );
-      const callback = fixtures.statuses[0]!.request(externalId);
-      const statuses = (await instance.parse(callback)).events.filter(
-        (event) => event.type === 'status',
-      );
-      assert(statuses.length === 1, `status callback produced ${statuses.length} status events`);
-      assert(
-        statuses[0]!.type === 'status' && statuses[0]!.externalId === externalId,
-        `status names ${JSON.stringify(statuses[0])}, expected ${externalId}`,
-      );
+      const statusCases = Array.isArray(fixtures.statuses) ? fixtures.statuses : [];
+      assert(statusCases.length > 0 || fixtures.replyTo, 'fixtures need statuses or replyTo to round-trip ids');
+      const { externalId } = await instance.send(outbound(fixtures.recipient, { type: 'text', text: 'id round trip' }));
+      if (statusCases.length > 0) {
+        const callback = statusCases[0]!.request(externalId);
+        const statuses = (await instance.parse(callback)).events.filter((event) => event.type === 'status');
+        assert(statuses.length === 1, `status callback produced ${statuses.length} status events`);
+        assert(statuses[0]!.type === 'status' && statuses[0]!.externalId === externalId, `status names ${JSON.stringify(statuses[0])}, expected ${externalId}`);
+      }
+      if (fixtures.replyTo) {
+        const replies = messagesOf((await instance.parse(fixtures.replyTo(externalId))).events);
+        assert(replies.length === 1, `reply produced ${replies.length} messages`);
+        assert(replies[0]!.replyToExternalId === externalId, `reply names ${replies[0]!.replyToExternalId}, expected ${externalId}`);
+      }
     },
   },
   {
     name: 'maps every provider status to a Threadline status',
     async run({ connector, fixtures }) {
+      if (!Array.isArray(fixtures.statuses)) {
+        assert(fixtures.statuses.none.length > 10, 'a connector without status callbacks must say why');
+        return;
+      }
       const instance = await connector();
       const mapped = new Set<MessageStatus>();
       for (const statusCase of fixtures.statuses) {
