@@ -1,1 +1,9 @@
-export {};
+export * from './backoff.js';
+export * from './clock.js';
+export * from './continuity.js';
+export * from './engine.js';
+export * from './event-hub.js';
+export * from './job-runner.js';
+export * from './ports.js';
+export * from './rate-limiter.js';
+export * from './routing.js';

@@ -22,6 +22,8 @@ export const conversationSchema = z
     lastMessageAt: timestampSchema,
     openedAt: timestampSchema,
     resolvedAt: timestampSchema.nullable(),
+    /** Set when a contact merge folded this conversation into another one. */
+    mergedIntoId: z.string().min(1).nullable().default(null),
     updatedAt: timestampSchema,
   })
   .meta({ id: 'Conversation' });

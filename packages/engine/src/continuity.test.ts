@@ -1,0 +1,114 @@
+import type { Conversation } from '@threadline/schema';
+import { describe, expect, it } from 'vitest';
+import { nextRetryDelay } from './backoff.js';
+import { parseDuration } from './clock.js';
+import { decideContinuity } from './continuity.js';
+import { RateLimiter } from './rate-limiter.js';
+import { chooseRoute } from './routing.js';
+
+const hour = 3_600_000;
+const conversation = (status: Conversation['status'], lastMessageAt: string): Conversation => ({
+  id: 'c1',
+  contactId: 'k1',
+  inboxId: 'default',
+  status,
+  previousConversationId: null,
+  lastInboundChannel: 'sms',
+  lastInboundConnectorId: 'sms',
+  lastInboundAt: lastMessageAt,
+  lastMessageAt,
+  openedAt: lastMessageAt,
+  resolvedAt: status === 'resolved' ? lastMessageAt : null,
+  mergedIntoId: null,
+  updatedAt: lastMessageAt,
+});
+const now = new Date('2026-01-02T12:00:00.000Z');
+
+describe('continuity', () => {
+  it('opens the first conversation', () => {
+    expect(decideContinuity(undefined, now, 24 * hour)).toEqual({
+      action: 'open',
+      previous: null,
+      expire: null,
+    });
+  });
+  it('joins an open conversation inside the window and replaces it after', () => {
+    expect(
+      decideContinuity(conversation('open', '2026-01-02T00:00:00.000Z'), now, 24 * hour).action,
+    ).toBe('join');
+    const after = decideContinuity(
+      conversation('open', '2026-01-01T11:59:59.000Z'),
+      now,
+      24 * hour,
+    );
+    expect(after).toMatchObject({ action: 'open', previous: { id: 'c1' }, expire: { id: 'c1' } });
+  });
+  it('reopens a resolved conversation inside the window, but not for an auto-reply', () => {
+    const resolved = conversation('resolved', '2026-01-02T11:00:00.000Z');
+    expect(decideContinuity(resolved, now, 24 * hour).action).toBe('reopen');
+    expect(decideContinuity(resolved, now, 24 * hour, { automated: true }).action).toBe('attach');
+    expect(decideContinuity(resolved, now, 30 * 60_000)).toMatchObject({
+      action: 'open',
+      previous: { id: 'c1' },
+      expire: null,
+    });
+  });
+});
+
+describe('routing', () => {
+  const connectors = [
+    { connectorId: 'whatsapp', channel: 'whatsapp' },
+    { connectorId: 'sms', channel: 'sms' },
+    { connectorId: 'email', channel: 'email' },
+  ];
+  const identity = (channel: string) => ({
+    channel,
+    address: 'a',
+    verified: true,
+    source: 'inbound' as const,
+    createdAt: '',
+  });
+  it('prefers the explicit channel, then the latest inbound channel, then preference, then any identity', () => {
+    const base = {
+      conversation: undefined,
+      latestInbound: undefined,
+      identities: [identity('email'), identity('sms')],
+      channelPreference: [],
+      connectors,
+    };
+    expect(chooseRoute({ ...base, channel: 'email' })).toMatchObject({
+      connectorId: 'email',
+      reason: 'explicit',
+    });
+    expect(
+      chooseRoute({ ...base, latestInbound: { channel: 'sms', connectorId: 'sms' } }),
+    ).toMatchObject({ connectorId: 'sms', reason: 'latest_inbound' });
+    expect(chooseRoute({ ...base, channelPreference: ['sms'] })).toMatchObject({
+      connectorId: 'sms',
+      reason: 'preference',
+    });
+    expect(chooseRoute(base)).toMatchObject({ connectorId: 'email', reason: 'only_identity' });
+    expect(chooseRoute({ ...base, channel: 'telegram' })).toBeUndefined();
+  });
+});
+
+describe('backoff and rate limits', () => {
+  it('grows exponentially with jitter, capped, and honours Retry-After', () => {
+    const policy = { baseMs: 1000, maxMs: 10_000, maxAttempts: 5 };
+    expect(nextRetryDelay(1, policy, undefined, () => 0)).toBe(500);
+    expect(nextRetryDelay(3, policy, undefined, () => 1)).toBe(4000);
+    expect(nextRetryDelay(10, policy, undefined, () => 1)).toBe(10_000);
+    expect(nextRetryDelay(1, policy, 30_000, () => 1)).toBe(30_000);
+  });
+  it('lets a burst through, then spaces tokens', () => {
+    const limiter = new RateLimiter();
+    expect([0, 0].map(() => limiter.take('sms', 2, 0))).toEqual([0, 0]);
+    expect(limiter.take('sms', 2, 0)).toBe(500);
+    expect(limiter.take('sms', 2, 500)).toBe(0);
+  });
+  it('parses durations', () => {
+    expect(parseDuration('24h')).toBe(24 * hour);
+    expect(parseDuration('90m')).toBe(90 * 60_000);
+    expect(() => parseDuration('soon')).toThrow(/duration/);
+  });
+});

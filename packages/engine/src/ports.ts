@@ -1,0 +1,217 @@
+import type {
+  Address,
+  Channel,
+  Contact,
+  Conversation,
+  EventData,
+  EventType,
+  Identity,
+  Message,
+  ThreadlineEvent,
+} from '@threadline/schema';
+
+/** The engine reads time only from here, so tests and the simulator are deterministic. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Time-ordered ids (UUIDv7). */
+export interface IdGenerator {
+  next(): string;
+}
+
+export type JobKind = 'send' | 'fallback';
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  /** Jobs with the same order key run one at a time, oldest first (per-conversation order). */
+  orderKey: string | null;
+  /** Connector a send job talks to (for per-connector rate limits); null for timers. */
+  connectorId: string | null;
+  payload: Record<string, unknown>;
+  runAt: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+export type NewJob = Omit<Job, 'attempts' | 'lastError'>;
+
+export interface ContactRecord extends Omit<Contact, 'identities'> {
+  mergedIntoId: string | null;
+}
+
+export interface QuarantineEntry {
+  id: string;
+  connectorId: string;
+  /** `rejected`: unreadable or invalid; `ignored`: an update kind we acknowledge but do not act on. */
+  kind: 'rejected' | 'ignored';
+  reason: string;
+  path: string | null;
+  contentType: string;
+  body: string;
+  receivedAt: string;
+  replayedAt: string | null;
+}
+
+export interface PendingStatus {
+  connectorId: string;
+  externalId: string;
+  event: Record<string, unknown>;
+  receivedAt: string;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  fingerprint: string;
+  status: number;
+  body: string;
+  expiresAt: string;
+}
+
+export interface WebhookSubscription {
+  id: string;
+  url: string;
+  /** Event types delivered; empty = all. */
+  eventTypes: EventType[];
+  secret: string;
+  /** Cursor of the last event delivered (or dead-lettered). */
+  cursor: number;
+  /** Attempts for the event after `cursor`, and when to try again. */
+  attempts: number;
+  nextAttemptAt: string | null;
+  firstFailureAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  enabled: boolean;
+}
+
+export interface DeadLetter {
+  id: string;
+  subscriptionId: string;
+  eventId: string;
+  cursor: number;
+  attempts: number;
+  lastError: string;
+  createdAt: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  hash: string;
+  scopes: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface MediaRecord {
+  id: string;
+  contentType: string;
+  filename: string | null;
+  size: number;
+  body: Uint8Array;
+  createdAt: string;
+}
+
+export interface ConversationQuery {
+  contactId?: string;
+  status?: Conversation['status'];
+  /** Page after this conversation id (ids are time-ordered). */
+  after?: string;
+  limit: number;
+}
+
+/** Reads, on a consistent snapshot of committed data. */
+export interface StoreReader {
+  getContact(id: string): Promise<ContactRecord | undefined>;
+  listIdentities(contactId: string): Promise<Identity[]>;
+  findIdentity(address: Address): Promise<{ contactId: string; identity: Identity } | undefined>;
+  getConversation(id: string): Promise<Conversation | undefined>;
+  /** The contact's most recent conversation (by last message) in an inbox. */
+  findLatestConversation(contactId: string, inboxId: string): Promise<Conversation | undefined>;
+  listConversations(query: ConversationQuery): Promise<Conversation[]>;
+  getMessage(id: string): Promise<Message | undefined>;
+  findMessageByExternalId(connectorId: string, externalId: string): Promise<Message | undefined>;
+  /** Messages of a conversation, oldest first (by createdAt, then id). */
+  listConversationMessages(
+    conversationId: string,
+    options: { after?: string; limit: number },
+  ): Promise<Message[]>;
+  /** The contact's latest inbound message, optionally on one channel or connector. */
+  findLatestInbound(
+    contactId: string,
+    filter?: { channel?: Channel; connectorId?: string },
+  ): Promise<Message | undefined>;
+  /** The latest outbound message of a conversation. */
+  findLatestOutbound(conversationId: string): Promise<Message | undefined>;
+  /** Events with a cursor greater than `after`, in cursor order. */
+  listEvents(after: number, limit: number): Promise<ThreadlineEvent[]>;
+  latestCursor(): Promise<number>;
+  getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
+  listWebhooks(): Promise<WebhookSubscription[]>;
+  getWebhook(id: string): Promise<WebhookSubscription | undefined>;
+  listDeadLetters(subscriptionId: string): Promise<DeadLetter[]>;
+  findApiKey(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  getMedia(id: string): Promise<MediaRecord | undefined>;
+  listQuarantine(options: { connectorId?: string; limit: number }): Promise<QuarantineEntry[]>;
+  getQuarantine(id: string): Promise<QuarantineEntry | undefined>;
+  /** Jobs not yet done (for inspection and tests). */
+  listJobs(): Promise<Job[]>;
+}
+
+/** Reads and writes inside one transaction. */
+export interface StoreTransaction extends StoreReader {
+  insertContact(contact: ContactRecord): Promise<void>;
+  updateContact(contact: ContactRecord): Promise<void>;
+  /** Adds an identity; an identity already on another contact is a conflict the engine resolves first. */
+  insertIdentity(contactId: string, identity: Identity): Promise<void>;
+  moveIdentities(fromContactId: string, toContactId: string): Promise<Identity[]>;
+  insertConversation(conversation: Conversation): Promise<void>;
+  updateConversation(conversation: Conversation): Promise<void>;
+  /** Reassign every conversation and message of one contact to another; returns the moved conversation ids. */
+  reassignContact(fromContactId: string, toContactId: string): Promise<string[]>;
+  /** Move every message of one conversation into another. */
+  moveMessages(fromConversationId: string, toConversationId: string): Promise<number>;
+  insertMessage(message: Message): Promise<void>;
+  updateMessage(message: Message): Promise<void>;
+  appendEvent<T extends EventType>(
+    type: T,
+    data: EventData<T>,
+    time: string,
+    id: string,
+  ): Promise<ThreadlineEvent>;
+  insertJob(job: NewJob): Promise<void>;
+  /** Claim up to `limit` due jobs, leasing each until `leaseUntil` (a crashed worker's jobs run again). */
+  claimJobs(now: string, leaseUntil: string, limit: number): Promise<Job[]>;
+  completeJob(id: string): Promise<void>;
+  rescheduleJob(id: string, runAt: string, lastError: string): Promise<void>;
+  insertPendingStatus(status: PendingStatus): Promise<void>;
+  takePendingStatuses(connectorId: string, externalId: string): Promise<PendingStatus[]>;
+  putIdempotency(record: IdempotencyRecord): Promise<void>;
+  insertWebhook(subscription: WebhookSubscription): Promise<void>;
+  updateWebhook(subscription: WebhookSubscription): Promise<void>;
+  deleteWebhook(id: string): Promise<boolean>;
+  insertDeadLetter(entry: DeadLetter): Promise<void>;
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  updateApiKey(key: ApiKeyRecord): Promise<void>;
+  insertMedia(media: MediaRecord): Promise<void>;
+  insertQuarantine(entry: QuarantineEntry): Promise<void>;
+  updateQuarantine(entry: QuarantineEntry): Promise<void>;
+}
+
+/**
+ * The store port. `write` runs `work` in a transaction; a store may commit many concurrent
+ * writes together (group commit), but each resolves only after its own work has committed,
+ * and a failing work rolls back alone.
+ */
+export interface Store {
+  readonly kind: string;
+  write<T>(work: (transaction: StoreTransaction) => Promise<T>): Promise<T>;
+  readonly read: StoreReader;
+  /** Resolves when the store answers (for /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

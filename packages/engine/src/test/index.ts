@@ -1,0 +1,2 @@
+export * from './engine-suite.js';
+export * from './store-suite.js';

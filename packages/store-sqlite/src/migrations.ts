@@ -1,0 +1,121 @@
+import type Database from 'better-sqlite3';
+
+/** Schema versions, applied in order; `PRAGMA user_version` records the last one applied. */
+export const migrations: string[] = [
+  `
+  CREATE TABLE contacts (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    channel_preference TEXT NOT NULL,
+    opted_out TEXT NOT NULL,
+    merged_into_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE identities (
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    contact_id TEXT NOT NULL REFERENCES contacts (id),
+    verified INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (channel, address)
+  );
+  CREATE INDEX identities_by_contact ON identities (contact_id);
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    contact_id TEXT NOT NULL,
+    inbox_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    last_message_at TEXT NOT NULL,
+    merged_into_id TEXT,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX conversations_by_contact ON conversations (contact_id, inbox_id, last_message_at);
+  CREATE INDEX conversations_by_status ON conversations (status, id);
+  CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    connector_id TEXT NOT NULL,
+    external_id TEXT,
+    direction TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX messages_by_external_id ON messages (connector_id, external_id) WHERE external_id IS NOT NULL;
+  CREATE INDEX messages_by_conversation ON messages (conversation_id, created_at, id);
+  CREATE INDEX messages_by_contact ON messages (contact_id, direction, connector_id);
+  CREATE TABLE events (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    time TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    order_key TEXT,
+    connector_id TEXT,
+    payload TEXT NOT NULL,
+    run_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    lease_until TEXT
+  );
+  CREATE INDEX jobs_by_due ON jobs (run_at, seq);
+  CREATE INDEX jobs_by_order ON jobs (order_key, seq);
+  CREATE TABLE pending_statuses (
+    connector_id TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    received_at TEXT NOT NULL
+  );
+  CREATE INDEX pending_statuses_by_message ON pending_statuses (connector_id, external_id);
+  CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE TABLE webhooks (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  CREATE TABLE dead_letters (
+    id TEXT PRIMARY KEY,
+    subscription_id TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE TABLE api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+  CREATE TABLE media (
+    id TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    filename TEXT,
+    size INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE quarantine (
+    id TEXT PRIMARY KEY,
+    connector_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  `,
+];
+
+export function migrate(db: Database.Database): number {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return migrations.length;
+}

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from '@threadline/engine';
+import { testEngine, testStore } from '@threadline/engine/test';
+import { afterAll } from 'vitest';
+import { createSqliteStore } from './sqlite-store.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'threadline-sqlite-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+let counter = 0;
+const files = new WeakMap<Store, string>();
+
+function open(): Store {
+  counter += 1;
+  const filename = join(directory, `store-${counter}.db`);
+  const store = createSqliteStore({ filename });
+  files.set(store, filename);
+  return store;
+}
+
+testStore('SQLite', {
+  open,
+  async reopen(store) {
+    const filename = files.get(store)!;
+    await store.close();
+    return createSqliteStore({ filename });
+  },
+});
+
+testEngine('SQLite', open);
