@@ -53,6 +53,8 @@ export interface QuarantineEntry {
   body: string;
   receivedAt: string;
   replayedAt: string | null;
+  /** The original request, so the entry can be parsed again after a fix. */
+  request?: { method: string; url: string; headers: Record<string, string> };
 }
 
 export interface PendingStatus {

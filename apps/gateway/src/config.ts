@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ConnectorV1, Environment } from '@threadline/connector-kit';
+import { type Clock, type IdentityPolicy, parseDuration } from '@threadline/engine';
+
+/** Everything the gateway needs; `threadline.config.ts` exports one with {@link defineConfig}. */
+export interface GatewayConfig {
+  /** HTTP port (PORT, default 8787). */
+  port: number;
+  /** Where the embedded store and session files live (THREADLINE_DATA_DIR, default ./data). */
+  dataDirectory: string;
+  /** Bootstrap API keys (THREADLINE_API_KEYS, comma-separated); stored hashed. */
+  apiKeys: string[];
+  /** External base URL (THREADLINE_PUBLIC_URL), used for provider signatures behind a proxy. */
+  publicUrl: string | undefined;
+  /** Continuity window (THREADLINE_CONTINUITY_WINDOW, e.g. 24h). */
+  continuityWindowMs: number;
+  /** `normal` or `fsync` (THREADLINE_DURABILITY). */
+  durability: 'normal' | 'fsync';
+  /** Connectors in addition to the ones configured from the environment. */
+  connectors: ConnectorV1[];
+  /** Build connectors from environment variables (TELEGRAM_BOT_TOKEN, TWILIO_ACCOUNT_SID, ...). */
+  connectorsFromEnv: boolean;
+  identityPolicy: Partial<IdentityPolicy>;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Webhook deliveries: first retry delay and how long to keep retrying before dead-lettering. */
+  webhookRetry: { baseMs: number; maxMs: number; giveUpAfterMs: number };
+  /** Allow webhook URLs on loopback or private networks (for local development and tests). */
+  allowPrivateWebhookUrls: boolean;
+  logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** Use `:memory:` for a throwaway store (tests). */
+  databaseFile?: string;
+  clock?: Clock;
+  env: Environment;
+}
+
+export type GatewayConfigInput = Partial<GatewayConfig>;
+
+/** Typed configuration for `threadline.config.ts`. */
+export function defineConfig(config: GatewayConfigInput): GatewayConfigInput {
+  return config;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** The configuration from environment variables alone, with defaults that work on a fresh clone. */
+export function configFromEnv(
+  env: Environment = process.env,
+  overrides: GatewayConfigInput = {},
+): GatewayConfig {
+  const durability = env.THREADLINE_DURABILITY === 'fsync' ? 'fsync' : 'normal';
+  return {
+    port: Number(env.PORT ?? 8787),
+    dataDirectory: resolve(env.THREADLINE_DATA_DIR ?? './data'),
+    apiKeys: list(env.THREADLINE_API_KEYS),
+    publicUrl: env.THREADLINE_PUBLIC_URL?.replace(/\/+$/, '') || undefined,
+    continuityWindowMs: parseDuration(env.THREADLINE_CONTINUITY_WINDOW ?? '24h'),
+    durability,
+    connectors: [],
+    connectorsFromEnv: true,
+    identityPolicy: {},
+    maxBodyBytes: Number(env.THREADLINE_MAX_BODY_BYTES ?? 1024 * 1024),
+    webhookRetry: { baseMs: 1000, maxMs: 60 * 60 * 1000, giveUpAfterMs: 24 * 60 * 60 * 1000 },
+    allowPrivateWebhookUrls: env.THREADLINE_ALLOW_PRIVATE_WEBHOOKS === '1',
+    logLevel: (env.LOG_LEVEL as GatewayConfig['logLevel']) ?? 'info',
+    env,
+    ...overrides,
+  };
+}
+
+/** `threadline.config.ts` (or .js/.mjs) in `directory` if present, merged over the environment. */
+export async function loadConfig(
+  directory = process.cwd(),
+  env: Environment = process.env,
+): Promise<GatewayConfig> {
+  for (const name of ['threadline.config.ts', 'threadline.config.mjs', 'threadline.config.js']) {
+    const file = resolve(directory, name);
+    if (!existsSync(file)) continue;
+    const module = (await import(pathToFileURL(file).href)) as { default?: GatewayConfigInput };
+    return configFromEnv(env, module.default ?? {});
+  }
+  return configFromEnv(env);
+}

@@ -1,0 +1,346 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { ConnectorRuntime, ConnectorStatus, ConnectorV1 } from '@threadline/connector-kit';
+import {
+  createEngine,
+  createEventHub,
+  createIdGenerator,
+  createJobRunner,
+  type Engine,
+  type EventHub,
+  type Store,
+  systemClock,
+} from '@threadline/engine';
+import { createSqliteStore } from '@threadline/store-sqlite';
+import { bodyLimit } from 'hono/body-limit';
+import { registerBootstrapKeys } from './api-keys.js';
+import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
+import { connectorsFromEnv } from './connectors-from-env.js';
+import { errorBody, errorResponse } from './http-errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { registerConsumerRoutes } from './routes/consumer-api.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerIngressRoutes } from './routes/ingress.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhook-dispatcher.js';
+
+export interface GatewayRuntime {
+  config: GatewayConfig;
+  store: Store;
+  engine: Engine;
+  hub: EventHub;
+  metrics: Metrics;
+  log: Logger;
+  connectors: Map<string, ConnectorV1>;
+  connectorStatus: Map<string, ConnectorStatus>;
+  dispatcher: WebhookDispatcher;
+  /** Start background work: the send queue, webhook deliveries, connector listeners. */
+  start(): Promise<void>;
+  /** Listen on `port` (0 = any free port) with WebSockets; resolves with the bound port. */
+  listen(port?: number, hostname?: string): Promise<{ port: number; server: Server }>;
+  /** Graceful shutdown: stop accepting, finish in-flight work, flush the store. */
+  close(): Promise<void>;
+}
+
+export type ThreadlineApp = OpenAPIHono & { gateway: GatewayRuntime };
+
+/** Builds the gateway. Tests call `app.request()` on the result; `server.ts` listens. */
+export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
+  const config = configFromEnv(input.env ?? process.env, input);
+  const clock = config.clock ?? systemClock;
+  const ids = createIdGenerator(clock);
+  const log = createLogger(config);
+  const metrics = createMetrics();
+  const hub = createEventHub();
+  const store = createSqliteStore({
+    filename: config.databaseFile ?? join(config.dataDirectory, 'threadline.db'),
+    durability: config.durability,
+  });
+
+  const connectors = new Map<string, ConnectorV1>();
+  const fromEnv = config.connectorsFromEnv
+    ? connectorsFromEnv({
+        env: config.env,
+        publicUrl: config.publicUrl,
+        dataDirectory: config.dataDirectory,
+      })
+    : [];
+  for (const connector of [...fromEnv, ...config.connectors]) {
+    if (connectors.has(connector.id))
+      throw new Error(`two connectors share the id "${connector.id}"`);
+    connectors.set(connector.id, instrument(connector, metrics));
+  }
+  const connectorStatus = new Map<string, ConnectorStatus>();
+  for (const connector of connectors.values())
+    connectorStatus.set(connector.id, connector.status?.() ?? { state: 'ready' });
+
+  let runner: ReturnType<typeof createJobRunner> | undefined;
+  const engine = createEngine({
+    store,
+    clock,
+    ids,
+    connectors,
+    continuityWindowMs: config.continuityWindowMs,
+    identityPolicy: config.identityPolicy,
+    onCommitted: (events) => {
+      hub.publish(events);
+      for (const event of events) {
+        if (event.type === 'message.received')
+          metrics.inboundMessages.inc({ channel: event.data.message.channel });
+      }
+      if (
+        events.some(
+          (event) =>
+            event.type === 'conversation.opened' || event.type === 'message.status_updated',
+        )
+      )
+        runner?.wake();
+    },
+    log: (level, message, fields) => log[level]({ ...fields }, message),
+  });
+  const dispatcher = createWebhookDispatcher({
+    store,
+    hub,
+    clock,
+    ids,
+    retry: config.webhookRetry,
+    log,
+    metrics,
+  });
+
+  const app = new OpenAPIHono({
+    defaultHook: (result, context) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((issue) => ({
+          path: issue.path.map(String).join('.'),
+          message: issue.message,
+        }));
+        const first = issues[0];
+        return context.json(
+          errorBody(
+            'validation_failed',
+            `invalid request: ${first ? `${first.path || '(root)'}: ${first.message}` : 'invalid'}`,
+            { issues },
+          ),
+          400,
+        );
+      }
+      return undefined;
+    },
+  }) as ThreadlineApp;
+  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app });
+
+  app.onError((error, context) => {
+    const response = errorResponse(context, error);
+    if (response.status >= 500)
+      log.error(
+        { error: String(error), stack: (error as Error).stack, path: context.req.path },
+        'request failed',
+      );
+    return response;
+  });
+  app.notFound((context) =>
+    context.json(errorBody('not_found', `no route ${context.req.method} ${context.req.path}`), 404),
+  );
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (context) =>
+        context.json(
+          errorBody('payload_too_large', `the body is larger than ${config.maxBodyBytes} bytes`),
+          413,
+        ),
+    }),
+  );
+
+  const runtime: Omit<GatewayRuntime, 'start' | 'listen' | 'close'> = {
+    config,
+    store,
+    engine,
+    hub,
+    metrics,
+    log,
+    connectors,
+    connectorStatus,
+    dispatcher,
+  };
+  registerSystemRoutes(app, runtime);
+  registerIngressRoutes(app, runtime);
+  registerConsumerRoutes(app, runtime, () => runner?.wake());
+  registerEventRoutes(app, runtime, upgradeWebSocket);
+  registerWebhookRoutes(app, runtime);
+  for (const connector of connectors.values()) {
+    const mount = (
+      connector as {
+        mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;
+      }
+    ).mount;
+    mount?.(app, { upgradeWebSocket });
+  }
+
+  const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now());
+  bootstrap.catch((error) =>
+    log.error({ error: String(error) }, 'could not store the bootstrap API keys'),
+  );
+  app.use('/v1/*', async (_context, next) => {
+    await bootstrap;
+    await next();
+  });
+
+  const servers: Server[] = [];
+  let started = false;
+
+  function connectorRuntime(connector: ConnectorV1): ConnectorRuntime {
+    return {
+      ingest: (events) => engine.ingest(connector.id, events),
+      async saveMedia(media) {
+        const id = ids.next();
+        await store.write((tx) =>
+          tx.insertMedia({
+            id,
+            contentType: media.contentType,
+            filename: media.filename ?? null,
+            size: media.body.byteLength,
+            body: media.body,
+            createdAt: clock.now().toISOString(),
+          }),
+        );
+        return {
+          mediaId: id,
+          url: `${config.publicUrl ?? `http://localhost:${config.port}`}/v1/media/${id}`,
+        };
+      },
+      async history(address, options = {}) {
+        const found = await store.read.findIdentity(address);
+        if (!found) return [];
+        const contact = await engine.getContact(found.contactId);
+        const conversation = contact
+          ? await store.read.findLatestConversation(contact.id, 'default')
+          : undefined;
+        if (!conversation) return [];
+        const messages = await store.read.listConversationMessages(conversation.id, {
+          limit: 10_000,
+        });
+        return messages.slice(-(options.limit ?? 200)).map((message) => ({
+          id: message.id,
+          direction: message.direction,
+          content: message.content,
+          status: message.status,
+          externalId: message.externalId,
+          createdAt: message.createdAt,
+        }));
+      },
+      async quarantine(entry) {
+        await store.write((tx) =>
+          tx.insertQuarantine({
+            id: ids.next(),
+            connectorId: connector.id,
+            kind: 'rejected',
+            reason: entry.reason,
+            path: entry.path ?? null,
+            contentType: entry.contentType,
+            body: entry.body,
+            receivedAt: clock.now().toISOString(),
+            replayedAt: null,
+          }),
+        );
+      },
+      reportStatus(status) {
+        const previous = connectorStatus.get(connector.id);
+        connectorStatus.set(connector.id, status);
+        if (previous?.state !== status.state) {
+          log.info(
+            { connectorId: connector.id, state: status.state, detail: status.detail },
+            'connector status changed',
+          );
+          void engine
+            .reportConnectorStatus(connector.id, status.state, status.detail ?? null)
+            .catch(() => {});
+        }
+      },
+      log: (level, message, fields) =>
+        log[level]({ connectorId: connector.id, ...fields }, message),
+    };
+  }
+
+  app.gateway = {
+    ...runtime,
+    async start() {
+      if (started) return;
+      started = true;
+      await bootstrap;
+      runner = createJobRunner({
+        runDueJobs: (limit) => engine.runDueJobs(limit),
+        onError: (error) => log.error({ error: String(error) }, 'job runner failed'),
+      });
+      runner.start();
+      dispatcher.start();
+      for (const connector of connectors.values()) {
+        if (!connector.start) continue;
+        try {
+          await connector.start(connectorRuntime(connector));
+        } catch (error) {
+          connectorStatus.set(connector.id, { state: 'disconnected', detail: String(error) });
+          log.error(
+            { connectorId: connector.id, error: String(error) },
+            'connector failed to start',
+          );
+        }
+      }
+    },
+    async listen(port = config.port, hostname = '127.0.0.1') {
+      const server = await new Promise<Server>((resolve) => {
+        const created = serve({ fetch: app.fetch, port, hostname, createServer }, () =>
+          resolve(created as Server),
+        ) as Server;
+      });
+      injectWebSocket(server);
+      servers.push(server);
+      return { port: (server.address() as AddressInfo).port, server };
+    },
+    async close() {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeIdleConnections?.();
+              setTimeout(() => server.closeAllConnections?.(), 2_000).unref();
+            }),
+        ),
+      );
+      await runner?.stop();
+      await dispatcher.stop();
+      for (const connector of connectors.values()) await connector.stop?.().catch(() => {});
+      await bootstrap.catch(() => {});
+      await store.close();
+    },
+  };
+  return app;
+}
+
+/** Counts and times every provider send, per channel. */
+function instrument(connector: ConnectorV1, metrics: Metrics): ConnectorV1 {
+  const send = connector.send.bind(connector);
+  connector.send = async (message) => {
+    const stop = metrics.sendDuration.startTimer({ channel: connector.channel });
+    try {
+      const result = await send(message);
+      metrics.sends.inc({ channel: connector.channel, outcome: 'sent' });
+      return result;
+    } catch (error) {
+      metrics.sends.inc({ channel: connector.channel, outcome: 'failed' });
+      throw error;
+    } finally {
+      stop();
+    }
+  };
+  return connector;
+}

@@ -1,0 +1,57 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics, one registry per gateway so tests and several apps never collide. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'threadline_' });
+  const latencyBuckets = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+  ];
+  return {
+    registry,
+    ingestRequests: new Counter({
+      name: 'threadline_ingress_requests_total',
+      help: 'Provider webhook requests by channel and outcome',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    inboundMessages: new Counter({
+      name: 'threadline_inbound_messages_total',
+      help: 'Inbound messages stored (not counting redeliveries)',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    ingestDuration: new Histogram({
+      name: 'threadline_ingest_duration_seconds',
+      help: 'Provider request to durable commit (signature, normalize, persist)',
+      labelNames: ['channel'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    sends: new Counter({
+      name: 'threadline_outbound_sends_total',
+      help: 'Provider send calls by channel and outcome',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    sendDuration: new Histogram({
+      name: 'threadline_send_duration_seconds',
+      help: 'Provider send call duration',
+      labelNames: ['channel'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    openStreams: new Gauge({
+      name: 'threadline_open_event_streams',
+      help: 'Open SSE and WebSocket event streams',
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'threadline_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,291 @@
+import { createHash } from 'node:crypto';
+import { createRoute } from '@hono/zod-openapi';
+import { canonicalAddress } from '@threadline/connector-kit';
+import { EngineError } from '@threadline/engine';
+import { z } from 'zod';
+import { requireApiKey } from '../api-keys.js';
+import {
+  contactSchema,
+  conversationListQuerySchema,
+  conversationPageSchema,
+  conversationSchema,
+  linkIdentityBodySchema,
+  mergeContactsBodySchema,
+  messagePageSchema,
+  messageSchema,
+  pageQuerySchema,
+  sendMessageBodySchema,
+} from '../api-schemas.js';
+import { errorBody } from '../http-errors.js';
+import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
+
+const idempotencyTtlMs = 24 * 60 * 60 * 1000;
+const idParams = z.object({ id: z.string().min(1) });
+
+/** Messages, conversations and contacts: the REST half of the consumer API. */
+export function registerConsumerRoutes(
+  app: App,
+  runtime: RouteRuntime,
+  wakeQueue: () => void,
+): void {
+  const { store, engine } = runtime;
+  const read = requireApiKey(store, 'read');
+  const sendScope = requireApiKey(store, 'send');
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/messages',
+      tags: ['Messages'],
+      summary: 'Send a message to a contact',
+      description:
+        'Routes to the channel given, else the channel the customer wrote on last, else their preference. Rendered down to the channel, stored as `queued` and sent by a durable job. Honours `Idempotency-Key` for 24 h.',
+      security: bearer,
+      middleware: [sendScope] as const,
+      request: {
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        body: {
+          content: { 'application/json': { schema: sendMessageBodySchema } },
+          required: true,
+        },
+      },
+      responses: {
+        202: json(messageSchema, 'Queued (or failed at once when no route may carry it)'),
+        409: json(
+          z.object({ error: z.any() }),
+          'No route, or the Idempotency-Key was used with another body',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (context) => {
+      const body = context.req.valid('json');
+      const key = context.req.header('idempotency-key');
+      const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      const scopedKey = key ? `${context.get('apiKey').id}:${key}` : undefined;
+      if (scopedKey) {
+        const previous = await store.read.getIdempotency(scopedKey);
+        if (previous && previous.expiresAt > engine.clock.now().toISOString()) {
+          if (previous.fingerprint !== fingerprint) {
+            return context.json(
+              errorBody('conflict', 'this Idempotency-Key was already used with a different body'),
+              409,
+            );
+          }
+          context.header('idempotent-replayed', 'true');
+          return context.json(JSON.parse(previous.body), 202);
+        }
+      }
+      const to = body.to
+        ? {
+            channel: body.to.channel,
+            address: canonicalAddress(body.to.channel, body.to.address, { path: 'to.address' }),
+          }
+        : undefined;
+      const message = await engine.send({ ...body, ...(to ? { to } : {}) });
+      if (scopedKey) {
+        await store.write((tx) =>
+          tx.putIdempotency({
+            key: scopedKey,
+            fingerprint,
+            status: 202,
+            body: JSON.stringify(message),
+            expiresAt: new Date(engine.clock.now().getTime() + idempotencyTtlMs).toISOString(),
+          }),
+        );
+      }
+      wakeQueue();
+      return context.json(message, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/messages/{id}',
+      tags: ['Messages'],
+      summary: 'Read a message',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: idParams },
+      responses: { 200: json(messageSchema, 'The message'), ...errorResponses },
+    }),
+    async (context) => {
+      const message = await store.read.getMessage(context.req.valid('param').id);
+      if (!message) throw new EngineError('not_found', 'no such message');
+      return context.json(message, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/conversations',
+      tags: ['Conversations'],
+      summary: 'List conversations, newest first',
+      security: bearer,
+      middleware: [read] as const,
+      request: { query: conversationListQuerySchema },
+      responses: {
+        200: json(conversationPageSchema, 'A page of conversations'),
+        ...errorResponses,
+      },
+    }),
+    async (context) => {
+      const query = context.req.valid('query');
+      const contact = query.contactId ? await engine.getContact(query.contactId) : undefined;
+      const data = await store.read.listConversations({
+        ...(query.contactId ? { contactId: contact?.id ?? query.contactId } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.after ? { after: query.after } : {}),
+        limit: query.limit,
+      });
+      return context.json(
+        { data, nextCursor: data.length === query.limit ? data.at(-1)!.id : null },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/conversations/{id}',
+      tags: ['Conversations'],
+      summary: 'Read a conversation',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: idParams },
+      responses: { 200: json(conversationSchema, 'The conversation'), ...errorResponses },
+    }),
+    async (context) => {
+      const conversation = await store.read.getConversation(context.req.valid('param').id);
+      if (!conversation) throw new EngineError('not_found', 'no such conversation');
+      return context.json(conversation, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/conversations/{id}/messages',
+      tags: ['Conversations'],
+      summary: 'Messages of a conversation, oldest first, across all channels',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: idParams, query: pageQuerySchema },
+      responses: { 200: json(messagePageSchema, 'A page of messages'), ...errorResponses },
+    }),
+    async (context) => {
+      const { id } = context.req.valid('param');
+      const query = context.req.valid('query');
+      let conversation = await store.read.getConversation(id);
+      if (!conversation) throw new EngineError('not_found', 'no such conversation');
+      if (conversation.mergedIntoId)
+        conversation =
+          (await store.read.getConversation(conversation.mergedIntoId)) ?? conversation;
+      const data = await store.read.listConversationMessages(conversation.id, {
+        ...(query.after ? { after: query.after } : {}),
+        limit: query.limit,
+      });
+      return context.json(
+        { data, nextCursor: data.length === query.limit ? data.at(-1)!.id : null },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/conversations/{id}/resolve',
+      tags: ['Conversations'],
+      summary: 'Resolve a conversation (a new message inside the continuity window reopens it)',
+      security: bearer,
+      middleware: [sendScope] as const,
+      request: { params: idParams },
+      responses: { 200: json(conversationSchema, 'The resolved conversation'), ...errorResponses },
+    }),
+    async (context) =>
+      context.json(await engine.resolveConversation(context.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/contacts/{id}',
+      tags: ['Contacts'],
+      summary:
+        'Read a contact with its identities (a merged id answers with the contact it joined)',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: idParams },
+      responses: { 200: json(contactSchema, 'The contact'), ...errorResponses },
+    }),
+    async (context) => {
+      const contact = await engine.getContact(context.req.valid('param').id);
+      if (!contact) throw new EngineError('not_found', 'no such contact');
+      return context.json(contact, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/contacts/{id}/identities',
+      tags: ['Contacts'],
+      summary: 'Link an identity to a contact (merging the contact that had it)',
+      security: bearer,
+      middleware: [sendScope] as const,
+      request: {
+        params: idParams,
+        body: {
+          content: { 'application/json': { schema: linkIdentityBodySchema } },
+          required: true,
+        },
+      },
+      responses: {
+        200: json(contactSchema, 'The contact with the identity linked'),
+        ...errorResponses,
+      },
+    }),
+    async (context) => {
+      const body = context.req.valid('json');
+      const address = {
+        channel: body.channel,
+        address: canonicalAddress(body.channel, body.address, { path: 'address' }),
+      };
+      const contact = await engine.linkIdentity(
+        context.req.valid('param').id,
+        address,
+        body.reason ? { reason: body.reason } : {},
+      );
+      return context.json(contact, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/contacts/merge',
+      tags: ['Contacts'],
+      summary: 'Merge two contacts; their histories join in time order',
+      security: bearer,
+      middleware: [sendScope] as const,
+      request: {
+        body: {
+          content: { 'application/json': { schema: mergeContactsBodySchema } },
+          required: true,
+        },
+      },
+      responses: { 200: json(contactSchema, 'The contact that remains'), ...errorResponses },
+    }),
+    async (context) => {
+      const body = context.req.valid('json');
+      return context.json(
+        await engine.mergeContacts(body.contactId, body.mergeContactId, body.reason),
+        200,
+      );
+    },
+  );
+}

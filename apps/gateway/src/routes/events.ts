@@ -1,0 +1,200 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { ThreadlineEvent } from '@threadline/schema';
+import { streamSSE } from 'hono/streaming';
+import type { UpgradeWebSocket } from 'hono/ws';
+import { z } from 'zod';
+import { requireApiKey } from '../api-keys.js';
+import { eventPageSchema, eventsQuerySchema } from '../api-schemas.js';
+import { httpError } from '../http-errors.js';
+import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
+
+const heartbeatMs = 15_000;
+const batch = 500;
+
+/**
+ * Follows the event log from a cursor: yields batches of events as they commit, waiting on
+ * the hub between them. A consumer that resumes with its last cursor misses nothing and
+ * sees nothing twice, because everything is read from the log in cursor order.
+ */
+export function followEvents(
+  runtime: RouteRuntime,
+  after: number,
+  filter: (event: ThreadlineEvent) => boolean,
+) {
+  let cursor = after;
+  let dirty = true;
+  let wake: (() => void) | null = null;
+  let closed = false;
+  const unsubscribe = runtime.hub.subscribe(() => {
+    dirty = true;
+    wake?.();
+  });
+  return {
+    get cursor() {
+      return cursor;
+    },
+    /** The next events after the cursor; [] after a quiet heartbeat interval or on close. */
+    async next(): Promise<ThreadlineEvent[]> {
+      while (!closed) {
+        if (dirty) {
+          dirty = false;
+          const events = await runtime.store.read.listEvents(cursor, batch);
+          if (events.length === batch) dirty = true;
+          if (events.length > 0) {
+            cursor = events.at(-1)!.cursor;
+            const selected = events.filter(filter);
+            if (selected.length > 0) return selected;
+            continue;
+          }
+        }
+        const timedOut = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), heartbeatMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
+          if (dirty || closed) wake();
+        });
+        wake = null;
+        if (timedOut) return [];
+      }
+      return [];
+    },
+    close() {
+      closed = true;
+      unsubscribe();
+      wake?.();
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+function typeFilter(types: string | undefined) {
+  const wanted = new Set(
+    (types ?? '')
+      .split(',')
+      .map((type) => type.trim())
+      .filter(Boolean),
+  );
+  return (event: ThreadlineEvent) => wanted.size === 0 || wanted.has(event.type);
+}
+
+/** `GET /v1/events` (SSE or JSON polling) and the WebSocket stream with the same cursors. */
+export function registerEventRoutes(
+  app: App,
+  runtime: RouteRuntime,
+  upgradeWebSocket: UpgradeWebSocket,
+): void {
+  const read = requireApiKey(runtime.store, 'read');
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events',
+      tags: ['Events'],
+      summary: 'The event stream: Server-Sent Events, or a JSON page with format=json',
+      description:
+        'SSE: each event carries `id: <cursor>`; reconnect with `Last-Event-ID` (or `?after=<cursor>`) to resume with nothing missed and nothing twice. Without a cursor the stream starts at the newest event. `format=json` returns the events after `after` (default 0) for polling.',
+      security: bearer,
+      middleware: [read] as const,
+      request: {
+        query: eventsQuerySchema,
+        headers: z.object({ 'last-event-id': z.string().regex(/^\d+$/).optional() }),
+      },
+      responses: {
+        200: {
+          description: 'An event stream (text/event-stream) or a page of events',
+          content: {
+            'text/event-stream': { schema: z.string() },
+            ...json(eventPageSchema, 'A page of events').content,
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (context) => {
+      const query = context.req.valid('query');
+      const lastEventId = context.req.header('last-event-id');
+      const filter = typeFilter(query.types);
+      if (query.format === 'json') {
+        const after = query.after ?? (lastEventId ? Number(lastEventId) : 0);
+        const events = await runtime.store.read.listEvents(after, query.limit);
+        const nextCursor = events.at(-1)?.cursor ?? after;
+        return context.json({ data: events.filter(filter), nextCursor }, 200);
+      }
+      const after = lastEventId
+        ? Number(lastEventId)
+        : (query.after ?? (await runtime.store.read.latestCursor()));
+      return streamSSE(context, async (stream) => {
+        const follower = followEvents(runtime, after, filter);
+        runtime.metrics.openStreams.inc();
+        stream.onAbort(() => follower.close());
+        try {
+          await stream.writeSSE({
+            event: 'ready',
+            data: JSON.stringify({ cursor: after }),
+            retry: 1000,
+          });
+          while (!follower.closed) {
+            const events = await follower.next();
+            if (events.length === 0) {
+              if (!follower.closed) await stream.write(': keep-alive\n\n');
+              continue;
+            }
+            for (const event of events) {
+              await stream.writeSSE({
+                id: String(event.cursor),
+                event: event.type,
+                data: JSON.stringify(event),
+              });
+            }
+          }
+        } finally {
+          follower.close();
+          runtime.metrics.openStreams.dec();
+        }
+      }) as never;
+    },
+  );
+
+  app.get(
+    '/v1/events/ws',
+    read,
+    upgradeWebSocket((context) => {
+      const afterParameter = context.req.query('after');
+      if (afterParameter !== undefined && !/^\d+$/.test(afterParameter))
+        throw httpError('validation_failed', 'after must be a cursor');
+      const filter = typeFilter(context.req.query('types'));
+      let follower: ReturnType<typeof followEvents> | undefined;
+      return {
+        async onOpen(_event, socket) {
+          const after =
+            afterParameter !== undefined
+              ? Number(afterParameter)
+              : await runtime.store.read.latestCursor();
+          follower = followEvents(runtime, after, filter);
+          runtime.metrics.openStreams.inc();
+          socket.send(JSON.stringify({ type: 'ready', cursor: after }));
+          while (!follower.closed) {
+            const events = await follower.next();
+            for (const event of events) {
+              if (follower.closed) break;
+              socket.send(JSON.stringify(event));
+            }
+          }
+        },
+        onClose() {
+          if (follower && !follower.closed) {
+            follower.close();
+            runtime.metrics.openStreams.dec();
+          }
+        },
+        onError() {
+          follower?.close();
+        },
+      };
+    }),
+  );
+}

@@ -1,0 +1,129 @@
+import { ConnectorError, type InboundRequest, ThreadlineError } from '@threadline/connector-kit';
+import { errorBody } from '../http-errors.js';
+import type { App, RouteRuntime } from './route-helpers.js';
+
+/** What the provider called, as it called it: the public URL behind a proxy, lower-cased headers. */
+export function toInboundRequest(
+  request: Request,
+  body: string,
+  publicUrl: string | undefined,
+): InboundRequest {
+  const incoming = new URL(request.url);
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => {
+    headers[name.toLowerCase()] = value;
+  });
+  return {
+    method: request.method,
+    url: publicUrl ? `${publicUrl}${incoming.pathname}${incoming.search}` : incoming.toString(),
+    headers,
+    body,
+  };
+}
+
+/**
+ * Provider ingress at `/webhooks/<channel>/<connectorId>`: verify and normalize with the
+ * connector, persist with the engine, and only then answer 2xx. Rejected requests are
+ * answered with a precise error and kept in quarantine with the reason.
+ */
+export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
+  const { engine, metrics, store, log } = runtime;
+
+  async function quarantine(
+    connectorId: string,
+    request: InboundRequest,
+    reason: string,
+    path: string | null,
+  ) {
+    await store.write((tx) =>
+      tx.insertQuarantine({
+        id: engine.ids.next(),
+        connectorId,
+        kind: 'rejected',
+        reason,
+        path,
+        contentType: request.headers['content-type'] ?? 'application/octet-stream',
+        body: request.body,
+        receivedAt: engine.clock.now().toISOString(),
+        replayedAt: null,
+        request: { method: request.method, url: request.url, headers: request.headers },
+      }),
+    );
+  }
+
+  app.on(['GET', 'POST'], '/webhooks/:channel/:connectorId', async (context) => {
+    const { channel, connectorId } = context.req.param();
+    const connector = runtime.connectors.get(connectorId);
+    if (!connector || connector.channel !== channel) {
+      return context.json(
+        errorBody('not_found', `no ${channel} connector "${connectorId}" is configured`),
+        404,
+      );
+    }
+    const request = toInboundRequest(
+      context.req.raw,
+      await context.req.text(),
+      runtime.config.publicUrl,
+    );
+    const stopTimer = metrics.ingestDuration.startTimer({ channel });
+    let parsed: Awaited<ReturnType<typeof connector.parse>>;
+    try {
+      parsed = await connector.parse(request);
+    } catch (error) {
+      const typed = ConnectorError.isConnectorError(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      metrics.ingestRequests.inc({ channel, outcome: typed ? error.code : 'connector_error' });
+      await quarantine(connector.id, request, reason, typed ? (error.path ?? null) : null).catch(
+        (failure) =>
+          log.error({ error: String(failure) }, 'could not quarantine a rejected request'),
+      );
+      if (typed) {
+        log.info({ connectorId, code: error.code, path: error.path }, 'provider request rejected');
+        const status = error.code === 'signature_invalid' ? 401 : 400;
+        return context.json(
+          errorBody(error.code, error.message, error.path ? { path: error.path } : null),
+          status,
+        );
+      }
+      log.error({ connectorId, error: reason }, 'connector failed to parse a request');
+      return context.json(
+        errorBody(
+          'internal',
+          'the connector could not read this request; it was kept for inspection',
+        ),
+        500,
+      );
+    }
+    try {
+      const receipts = await engine.ingest(connector.id, parsed.events);
+      metrics.ingestRequests.inc({ channel, outcome: 'accepted' });
+      stopTimer();
+      if (parsed.response) {
+        return context.body(
+          parsed.response.body,
+          parsed.response.status as 200,
+          parsed.response.headers ?? {},
+        );
+      }
+      return context.json(
+        {
+          ok: true,
+          received: receipts.length,
+          duplicates: receipts.filter((receipt) => receipt.duplicate).length,
+        },
+        200,
+      );
+    } catch (error) {
+      metrics.ingestRequests.inc({ channel, outcome: 'store_error' });
+      if (ThreadlineError.isInstance(error)) throw error;
+      log.error(
+        { connectorId, error: String(error) },
+        'ingest failed; the provider will redeliver',
+      );
+      return context.json(
+        errorBody('unavailable', 'could not store the request; retry later'),
+        503,
+      );
+    }
+  });
+}
