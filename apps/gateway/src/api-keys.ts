@@ -56,7 +56,9 @@ export function requireApiKey(
     let cached = cache.get(hash);
     if (!cached || Date.now() - cached.at > 5_000) {
       cached = { record: await store.read.findApiKey(hash), at: Date.now() };
-      cache.set(hash, cached);
+      // Only valid keys are cached (briefly, so a revocation takes effect within seconds).
+      if (cached.record) cache.set(hash, cached);
+      else cache.delete(hash);
     }
     const record = cached.record;
     if (!record || record.revokedAt) throw httpError('unauthorized', 'the API key is not valid');

@@ -160,6 +160,15 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     }),
   );
 
+  const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now());
+  bootstrap.catch((error) =>
+    log.error({ error: String(error) }, 'could not store the bootstrap API keys'),
+  );
+  app.use('/v1/*', async (_context, next) => {
+    await bootstrap;
+    await next();
+  });
+
   const runtime: Omit<GatewayRuntime, 'start' | 'listen' | 'close'> = {
     config,
     store,
@@ -184,15 +193,6 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     ).mount;
     mount?.(app, { upgradeWebSocket });
   }
-
-  const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now());
-  bootstrap.catch((error) =>
-    log.error({ error: String(error) }, 'could not store the bootstrap API keys'),
-  );
-  app.use('/v1/*', async (_context, next) => {
-    await bootstrap;
-    await next();
-  });
 
   const servers: Server[] = [];
   let started = false;

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   metaSignature,
@@ -29,24 +30,25 @@ describe('Twilio signatures', () => {
     expect(twilioSignature('12345', url, reversed)).toBe('RSOYDt4T1cUTdK1PDd93/VVr8B8=');
   });
 
-  it('signs every value of a repeated parameter, in order', () => {
+  it('signs every value of a repeated parameter, sorted as Twilio does', () => {
+    const url = 'https://gw.example/webhooks/sms/sms';
     const pairs: Array<[string, string]> = [
-      ['MediaUrl', 'https://a.example/1.png'],
-      ['Body', 'hi'],
-      ['MediaUrl', 'https://a.example/2.png'],
-    ];
-    const signature = twilioSignature('token', 'https://gw.example/webhooks/sms/sms', pairs);
-    expect(
-      verifyTwilioSignature('token', 'https://gw.example/webhooks/sms/sms', pairs, signature),
-    ).toBe(true);
-    const swapped: Array<[string, string]> = [
       ['MediaUrl', 'https://a.example/2.png'],
       ['Body', 'hi'],
       ['MediaUrl', 'https://a.example/1.png'],
     ];
-    expect(
-      verifyTwilioSignature('token', 'https://gw.example/webhooks/sms/sms', swapped, signature),
-    ).toBe(false);
+    const signature = twilioSignature('token', url, pairs);
+    const expected = createHmac('sha1', 'token')
+      .update(`${url}BodyhiMediaUrlhttps://a.example/1.pngMediaUrlhttps://a.example/2.png`)
+      .digest('base64');
+    expect(signature).toBe(expected);
+    expect(verifyTwilioSignature('token', url, [...pairs].reverse(), signature)).toBe(true);
+    const changed: Array<[string, string]> = [
+      ['MediaUrl', 'https://a.example/3.png'],
+      ['Body', 'hi'],
+      ['MediaUrl', 'https://a.example/1.png'],
+    ];
+    expect(verifyTwilioSignature('token', url, changed, signature)).toBe(false);
   });
 
   it('fails for another URL, token or a missing signature', () => {

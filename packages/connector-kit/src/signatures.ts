@@ -14,29 +14,39 @@ export function safeEqual(expected: string, received: string): boolean {
 
 /**
  * Twilio's request signature: HMAC-SHA1 (auth token as key) over the full URL the provider
- * called, followed by every POST parameter name and value, sorted by name (values of a
- * repeated name in order), base64-encoded.
+ * called, followed by every POST parameter name and value, sorted by name; the values of a
+ * repeated name are sorted and de-duplicated, as Twilio's own validators do. Base64.
  */
 export function twilioSignature(
   authToken: string,
   url: string,
   params: Iterable<readonly [string, string]> | Record<string, string | string[]> = [],
 ): string {
-  const pairs: Array<readonly [string, string]> = [];
+  const values = new Map<string, Set<string>>();
+  const add = (name: string, value: string) => {
+    const set = values.get(name) ?? new Set<string>();
+    set.add(value);
+    values.set(name, set);
+  };
   if (Symbol.iterator in params) {
-    for (const pair of params as Iterable<readonly [string, string]>) pairs.push(pair);
+    for (const [name, value] of params as Iterable<readonly [string, string]>) add(name, value);
   } else {
     for (const [name, value] of Object.entries(params)) {
-      for (const item of Array.isArray(value) ? value : [value]) pairs.push([name, item]);
+      for (const item of Array.isArray(value) ? value : [value]) add(name, item);
     }
   }
-  const sorted = pairs
-    .map((pair, index) => ({ pair, index }))
-    .sort((a, b) => (a.pair[0] < b.pair[0] ? -1 : a.pair[0] > b.pair[0] ? 1 : a.index - b.index))
-    .map(({ pair }) => pair[0] + pair[1])
+  const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const data = [...values.keys()]
+    .sort(byCodeUnit)
+    .map((name) =>
+      [...values.get(name)!]
+        .sort(byCodeUnit)
+        .map((value) => name + value)
+        .join(''),
+    )
     .join('');
   return createHmac('sha1', authToken)
-    .update(Buffer.from(url + sorted, 'utf8'))
+    .update(Buffer.from(url + data, 'utf8'))
     .digest('base64');
 }
 

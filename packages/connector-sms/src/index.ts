@@ -1,1 +1,9 @@
-export {};
+export * from './build-twilio-message-form.js';
+export * from './convert-twilio-webhook.js';
+export * from './count-sms-segments.js';
+export * from './detect-opt-out-keyword.js';
+export * from './map-twilio-error.js';
+export * from './map-twilio-status.js';
+export * from './sms-connector.js';
+export * from './twilio-media-id.js';
+export * from './verify-twilio-request.js';

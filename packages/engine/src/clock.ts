@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { randomBytes } from 'node:crypto';
 import type { Clock, IdGenerator } from './ports.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -17,9 +17,39 @@ export function createManualClock(start: Date | string = '2026-01-01T00:00:00.00
   };
 }
 
-/** UUIDv7 ids, time-ordered by the given clock (monotonic within one process). */
+/**
+ * UUIDv7 ids (RFC 9562), time-ordered by the given clock and strictly increasing within a
+ * process: ids minted in the same millisecond (or while a test clock stands still) count up
+ * in the 12-bit sequence field, so sorting ids sorts by creation.
+ */
 export function createIdGenerator(clock: Clock = systemClock): IdGenerator {
-  return { next: () => uuidv7({ msecs: clock.now().getTime() }) };
+  let lastMs = -1;
+  let sequence = 0;
+  return {
+    next() {
+      let ms = clock.now().getTime();
+      if (ms <= lastMs) {
+        ms = lastMs;
+        sequence += 1;
+        if (sequence > 0xfff) {
+          ms += 1;
+          sequence = 0;
+        }
+      } else {
+        sequence = 0;
+      }
+      lastMs = ms;
+      const bytes = randomBytes(16);
+      const time = ms.toString(16).padStart(12, '0');
+      for (let index = 0; index < 6; index++)
+        bytes[index] = Number.parseInt(time.slice(index * 2, index * 2 + 2), 16);
+      bytes[6] = 0x70 | (sequence >> 8);
+      bytes[7] = sequence & 0xff;
+      bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+      const hex = bytes.toString('hex');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    },
+  };
 }
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

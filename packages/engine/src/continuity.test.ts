@@ -112,3 +112,20 @@ describe('backoff and rate limits', () => {
     expect(() => parseDuration('soon')).toThrow(/duration/);
   });
 });
+
+describe('ids', () => {
+  it('are UUIDv7 and strictly increasing even while the clock stands still', async () => {
+    const { createIdGenerator, createManualClock } = await import('./clock.js');
+    const clock = createManualClock('2026-01-01T00:00:00.000Z');
+    const ids = createIdGenerator(clock);
+    const minted = Array.from({ length: 5000 }, () => ids.next());
+    expect([...minted].sort()).toEqual(minted);
+    expect(new Set(minted).size).toBe(minted.length);
+    expect(minted[0]).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(minted[0]!.replace(/-/g, '').slice(0, 12)).toBe(
+      new Date('2026-01-01T00:00:00.000Z').getTime().toString(16).padStart(12, '0'),
+    );
+  });
+});

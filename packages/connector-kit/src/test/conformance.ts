@@ -404,18 +404,31 @@ export const conformanceChecks: ConformanceCheck[] = [
       const instance = await connector();
       await fixtures.provider.reset();
       const statusCases = Array.isArray(fixtures.statuses) ? fixtures.statuses : [];
-      assert(statusCases.length > 0 || fixtures.replyTo, 'fixtures need statuses or replyTo to round-trip ids');
-      const { externalId } = await instance.send(outbound(fixtures.recipient, { type: 'text', text: 'id round trip' }));
+      assert(
+        statusCases.length > 0 || fixtures.replyTo,
+        'fixtures need statuses or replyTo to round-trip ids',
+      );
+      const { externalId } = await instance.send(
+        outbound(fixtures.recipient, { type: 'text', text: 'id round trip' }),
+      );
       if (statusCases.length > 0) {
         const callback = statusCases[0]!.request(externalId);
-        const statuses = (await instance.parse(callback)).events.filter((event) => event.type === 'status');
+        const statuses = (await instance.parse(callback)).events.filter(
+          (event) => event.type === 'status',
+        );
         assert(statuses.length === 1, `status callback produced ${statuses.length} status events`);
-        assert(statuses[0]!.type === 'status' && statuses[0]!.externalId === externalId, `status names ${JSON.stringify(statuses[0])}, expected ${externalId}`);
+        assert(
+          statuses[0]!.type === 'status' && statuses[0]!.externalId === externalId,
+          `status names ${JSON.stringify(statuses[0])}, expected ${externalId}`,
+        );
       }
       if (fixtures.replyTo) {
         const replies = messagesOf((await instance.parse(fixtures.replyTo(externalId))).events);
         assert(replies.length === 1, `reply produced ${replies.length} messages`);
-        assert(replies[0]!.replyToExternalId === externalId, `reply names ${replies[0]!.replyToExternalId}, expected ${externalId}`);
+        assert(
+          replies[0]!.replyToExternalId === externalId,
+          `reply names ${replies[0]!.replyToExternalId}, expected ${externalId}`,
+        );
       }
     },
   },
@@ -423,7 +436,10 @@ export const conformanceChecks: ConformanceCheck[] = [
     name: 'maps every provider status to a Threadline status',
     async run({ connector, fixtures }) {
       if (!Array.isArray(fixtures.statuses)) {
-        assert(fixtures.statuses.none.length > 10, 'a connector without status callbacks must say why');
+        assert(
+          fixtures.statuses.none.length > 10,
+          'a connector without status callbacks must say why',
+        );
         return;
       }
       const instance = await connector();
