@@ -1,10 +1,19 @@
 import type { ConnectorEnvironmentContext, ConnectorV1 } from '@threadline/connector-kit';
 import { smsConnectorFromEnv } from '@threadline/connector-sms';
+import { telegramConnectorFromEnv } from '@threadline/connector-telegram';
+import { whatsAppConnectorsFromEnv } from '@threadline/connector-whatsapp';
 
 type Factory = (context: ConnectorEnvironmentContext) => ConnectorV1 | ConnectorV1[] | undefined;
 
-/** Every connector package's environment factory; each returns nothing when its channel is not configured. */
-const factories: Factory[] = [smsConnectorFromEnv];
+/**
+ * Every connector package's environment factory, in routing preference order; each returns
+ * nothing when its channel is not configured (TELEGRAM_BOT_TOKEN, TWILIO_ACCOUNT_SID, ...).
+ */
+const factories: Factory[] = [
+  whatsAppConnectorsFromEnv,
+  smsConnectorFromEnv,
+  telegramConnectorFromEnv,
+];
 
 /** The connectors the environment configures, in a stable order. */
 export function connectorsFromEnv(context: ConnectorEnvironmentContext): ConnectorV1[] {

@@ -8,7 +8,10 @@ import { authorization, createTestGateway } from './test-support/test-gateway.js
 
 let harness: ReturnType<typeof createTestGateway>;
 beforeEach(() => {
-  harness = createTestGateway({ allowPrivateWebhookUrls: true, webhookRetry: { baseMs: 1000, maxMs: 60_000, giveUpAfterMs: 24 * 3_600_000 } });
+  harness = createTestGateway({
+    allowPrivateWebhookUrls: true,
+    webhookRetry: { baseMs: 1000, maxMs: 60_000, giveUpAfterMs: 24 * 3_600_000 },
+  });
 });
 afterEach(async () => {
   await harness.close();
@@ -21,7 +24,10 @@ interface SseFrame {
 }
 
 /** Reads SSE frames from a streaming response until `count` events with an id arrived. */
-async function readEvents(response: Response, count: number): Promise<{ frames: SseFrame[]; cancel: () => Promise<void> }> {
+async function readEvents(
+  response: Response,
+  count: number,
+): Promise<{ frames: SseFrame[]; cancel: () => Promise<void> }> {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -64,7 +70,9 @@ async function ingestMessages(count: number, offset = 0) {
 describe('event stream (SSE)', () => {
   it('resumes with Last-Event-ID: exactly the rest, in order, nothing twice', async () => {
     await ingestMessages(4);
-    const all = (await (await harness.api('/v1/events?format=json&after=0&limit=1000')).json()) as { data: ThreadlineEvent[] };
+    const all = (await (await harness.api('/v1/events?format=json&after=0&limit=1000')).json()) as {
+      data: ThreadlineEvent[];
+    };
     expect(all.data).toHaveLength(8);
     const first = await harness.app.request('/v1/events?after=0', { headers: authorization });
     expect(first.headers.get('content-type')).toContain('text/event-stream');
@@ -74,15 +82,21 @@ describe('event stream (SSE)', () => {
     const lastSeen = firstRead.frames.at(-1)!.id!;
     // more events arrive while the consumer is away
     await ingestMessages(2, 10);
-    const everything = (await (await harness.api('/v1/events?format=json&after=0&limit=1000')).json()) as { data: ThreadlineEvent[] };
-    const resumed = await harness.app.request('/v1/events', { headers: { ...authorization, 'last-event-id': lastSeen } });
+    const everything = (await (
+      await harness.api('/v1/events?format=json&after=0&limit=1000')
+    ).json()) as { data: ThreadlineEvent[] };
+    const resumed = await harness.app.request('/v1/events', {
+      headers: { ...authorization, 'last-event-id': lastSeen },
+    });
     const rest = everything.data.length - 5;
     const secondRead = await readEvents(resumed, rest);
     await secondRead.cancel();
     const seen = [...firstRead.frames, ...secondRead.frames].map((frame) => Number(frame.id));
     expect(seen).toEqual(everything.data.map((event) => event.cursor));
     const parsed = secondRead.frames.map((frame) => JSON.parse(frame.data!) as ThreadlineEvent);
-    expect(parsed.map((event) => event.type)).toEqual(secondRead.frames.map((frame) => frame.event));
+    expect(parsed.map((event) => event.type)).toEqual(
+      secondRead.frames.map((frame) => frame.event),
+    );
   });
 
   it('delivers events that commit while the stream is open', async () => {
@@ -97,12 +111,23 @@ describe('event stream (SSE)', () => {
 
   it('pages JSON with a cursor and filters by type', async () => {
     await ingestMessages(3, 20);
-    const page = (await (await harness.api('/v1/events?format=json&after=0&limit=2')).json()) as { data: ThreadlineEvent[]; nextCursor: number };
+    const page = (await (await harness.api('/v1/events?format=json&after=0&limit=2')).json()) as {
+      data: ThreadlineEvent[];
+      nextCursor: number;
+    };
     expect(page.data).toHaveLength(2);
-    const next = (await (await harness.api(`/v1/events?format=json&after=${page.nextCursor}&limit=100`)).json()) as { data: ThreadlineEvent[] };
+    const next = (await (
+      await harness.api(`/v1/events?format=json&after=${page.nextCursor}&limit=100`)
+    ).json()) as { data: ThreadlineEvent[] };
     expect(next.data).toHaveLength(4);
-    const received = (await (await harness.api('/v1/events?format=json&after=0&types=message.received')).json()) as { data: ThreadlineEvent[] };
-    expect(received.data.map((event) => event.type)).toEqual(['message.received', 'message.received', 'message.received']);
+    const received = (await (
+      await harness.api('/v1/events?format=json&after=0&types=message.received')
+    ).json()) as { data: ThreadlineEvent[] };
+    expect(received.data.map((event) => event.type)).toEqual([
+      'message.received',
+      'message.received',
+      'message.received',
+    ]);
   });
 });
 
@@ -165,7 +190,12 @@ describe('webhooks', () => {
       }),
     ).toThrow();
     const types = deliveries.map((delivery) => (JSON.parse(delivery.body) as ThreadlineEvent).type);
-    expect(types).toEqual(['conversation.opened', 'message.received', 'conversation.opened', 'message.received']);
+    expect(types).toEqual([
+      'conversation.opened',
+      'message.received',
+      'conversation.opened',
+      'message.received',
+    ]);
   });
 
   it('retries a receiver that fails twice, which then gets the event exactly once', async () => {
@@ -198,7 +228,9 @@ describe('webhooks', () => {
       harness.clock.advance(3_600_000);
     }
     await harness.gateway.dispatcher.runOnce();
-    const deadLetters = (await (await harness.api(`/v1/webhooks/${subscription.id}/dead-letters`)).json()) as { data: Array<{ attempts: number }> };
+    const deadLetters = (await (
+      await harness.api(`/v1/webhooks/${subscription.id}/dead-letters`)
+    ).json()) as { data: Array<{ attempts: number }> };
     expect(deadLetters.data).toHaveLength(1);
     expect(deadLetters.data[0]!.attempts).toBeGreaterThan(10);
     failuresLeft = 0;
@@ -212,24 +244,40 @@ describe('webhooks', () => {
     await ingestMessages(2, 70);
     await harness.gateway.dispatcher.runOnce();
     expect(deliveries).toHaveLength(2);
-    const replay = await harness.api(`/v1/webhooks/${subscription.id}/redeliver`, { json: { after: 0 } });
+    const replay = await harness.api(`/v1/webhooks/${subscription.id}/redeliver`, {
+      json: { after: 0 },
+    });
     expect(replay.status).toBe(202);
     await harness.gateway.dispatcher.runOnce();
     expect(deliveries).toHaveLength(4);
-    const list = (await (await harness.api('/v1/webhooks')).json()) as { data: Array<{ id: string; secret?: string }> };
+    const list = (await (await harness.api('/v1/webhooks')).json()) as {
+      data: Array<{ id: string; secret?: string }>;
+    };
     expect(list.data.map((item) => item.id)).toEqual([subscription.id]);
     expect(list.data[0]!.secret).toBeUndefined();
-    expect((await harness.api(`/v1/webhooks/${subscription.id}`, { method: 'DELETE' })).status).toBe(204);
-    expect((await harness.api(`/v1/webhooks/${subscription.id}`, { method: 'DELETE' })).status).toBe(404);
+    expect(
+      (await harness.api(`/v1/webhooks/${subscription.id}`, { method: 'DELETE' })).status,
+    ).toBe(204);
+    expect(
+      (await harness.api(`/v1/webhooks/${subscription.id}`, { method: 'DELETE' })).status,
+    ).toBe(404);
   });
 
   it('refuses loopback and private webhook URLs unless allowed', async () => {
     const strict = createTestGateway();
     try {
-      for (const target of ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://169.254.169.254/latest']) {
+      for (const target of [
+        'http://127.0.0.1:9/x',
+        'http://localhost/x',
+        'http://10.1.2.3/x',
+        'http://[::1]/x',
+        'http://169.254.169.254/latest',
+      ]) {
         const response = await strict.api('/v1/webhooks', { json: { url: target } });
         expect(response.status, target).toBe(400);
-        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+          'validation_failed',
+        );
       }
     } finally {
       await strict.close();

@@ -59,7 +59,7 @@ export const smsCapabilities: Capabilities = defineCapabilities({
 });
 
 /** The answer Twilio expects from a messaging webhook when we send no reply in it. */
-export const emptyTwimlResponse: InboundResponse = {
+export const emptyTwimlResponse: Readonly<InboundResponse> = {
   status: 200,
   headers: { 'content-type': 'text/xml' },
   body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
@@ -176,7 +176,10 @@ export class SmsConnector implements ConnectorV1 {
   async parse(request: InboundRequest): Promise<ParseResult> {
     const form = verifyTwilioRequest(this.#authToken, request);
     const event = convertTwilioWebhook(form.fields, { accountSid: this.accountSid });
-    return { events: [event], response: emptyTwimlResponse };
+    return {
+      events: [event],
+      response: { ...emptyTwimlResponse, headers: { ...emptyTwimlResponse.headers } },
+    };
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {

@@ -1032,13 +1032,18 @@ export function createEngine(options: EngineOptions) {
       const result = await connector.send(outbound);
       await transact(async (unit) => {
         const current = (await unit.tx.getMessage(message.id)) ?? message;
-        const status = result.status === 'queued' ? current.status : (result.status ?? 'sent');
+        // Accepted by the provider = it left the gateway: `sent` (or further, if the provider says so).
+        const status: MessageStatus = result.status === 'delivered' ? 'delivered' : 'sent';
         const sent: Message = {
           ...current,
           externalId: result.externalId,
-          status: current.status === 'queued' && status !== 'queued' ? status : current.status,
+          status: current.status === 'queued' ? status : current.status,
           updatedAt: iso(unit.now),
-          channelData: { ...current.channelData, ...result.channelData },
+          channelData: {
+            ...current.channelData,
+            ...result.channelData,
+            ...(result.status ? { providerStatus: result.status } : {}),
+          },
         };
         await unit.tx.updateMessage(sent);
         await emit(unit, 'message.sent', { message: sent });

@@ -595,6 +595,9 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
   writer.pragma('foreign_keys = ON');
   writer.pragma('busy_timeout = 5000');
   migrate(writer);
+  // An embedded store belongs to one process: jobs a previous (crashed) process had leased
+  // are free again at once, so queued sends resume right after a restart.
+  writer.prepare('UPDATE jobs SET lease_until = NULL WHERE lease_until IS NOT NULL').run();
   const reader = inMemory ? writer : new Database(settings.filename, { readonly: true });
   if (!inMemory) reader.pragma('busy_timeout = 5000');
   const transaction = new Transaction(writer);

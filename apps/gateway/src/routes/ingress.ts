@@ -99,11 +99,9 @@ export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
       metrics.ingestRequests.inc({ channel, outcome: 'accepted' });
       stopTimer();
       if (parsed.response) {
-        return context.body(
-          parsed.response.body,
-          parsed.response.status as 200,
-          parsed.response.headers ?? {},
-        );
+        return context.body(parsed.response.body, parsed.response.status as 200, {
+          ...parsed.response.headers,
+        });
       }
       return context.json(
         {
@@ -117,7 +115,7 @@ export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
       metrics.ingestRequests.inc({ channel, outcome: 'store_error' });
       if (ThreadlineError.isInstance(error)) throw error;
       log.error(
-        { connectorId, error: String(error) },
+        { connectorId, error: String(error), stack: (error as Error).stack },
         'ingest failed; the provider will redeliver',
       );
       return context.json(

@@ -1,0 +1,232 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { twilioSignature } from '@threadline/connector-kit';
+import type { Message, ThreadlineEvent } from '@threadline/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Real processes: a gateway child ingesting signed Twilio webhooks is killed with SIGKILL.
+ * After a restart on the same data directory, every request that got a 2xx is stored
+ * exactly once, and every send the API accepted reaches the (fake) provider.
+ */
+const gatewayDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
+const accountSid = 'AC00000000000000000000000000000000';
+const authToken = 'crash-test-token';
+const apiKey = 'crash-test-key';
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('crash recovery (SIGKILL)', () => {
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-crash-'));
+  const sentToProvider: string[] = [];
+  let provider: Server;
+  let providerUrl: string;
+  let port: number;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  beforeAll(async () => {
+    provider = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        const form = new URLSearchParams(body);
+        sentToProvider.push(form.get('Body') ?? '');
+        const sid = `SMout${String(sentToProvider.length).padStart(28, '0')}`;
+        response.writeHead(201, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            sid,
+            status: 'queued',
+            to: form.get('To'),
+            from: form.get('From'),
+            body: form.get('Body'),
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    port = await freePort();
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await new Promise((resolve) => provider.close(resolve));
+    rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  const base = () => `http://127.0.0.1:${port}`;
+
+  async function startGateway(): Promise<void> {
+    output = '';
+    child = spawn(
+      process.execPath,
+      ['--conditions=@threadline/source', '--import', 'tsx', 'src/server.ts'],
+      {
+        cwd: gatewayDirectory,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          THREADLINE_DATA_DIR: dataDirectory,
+          THREADLINE_API_KEYS: apiKey,
+          THREADLINE_PUBLIC_URL: base(),
+          TWILIO_ACCOUNT_SID: accountSid,
+          TWILIO_AUTH_TOKEN: authToken,
+          TWILIO_FROM_NUMBER: '+14155550000',
+          TWILIO_API_BASE: providerUrl,
+          TWILIO_RATE_LIMIT_PER_SECOND: '100',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const healthy = await fetch(`${base()}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (healthy) return;
+      if (child.exitCode !== null) throw new Error(`gateway exited: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`gateway did not become healthy: ${output}`);
+  }
+
+  function inboundRequest(index: number) {
+    const url = `${base()}/webhooks/sms/sms`;
+    const params: Array<[string, string]> = [
+      ['AccountSid', accountSid],
+      ['MessageSid', `SMin${String(index).padStart(30, '0')}`],
+      ['From', `+1415555${String(2000 + (index % 50))}`],
+      ['To', '+14155550000'],
+      ['Body', `message ${index}`],
+      ['NumMedia', '0'],
+    ];
+    return fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature(authToken, url, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+  }
+
+  it('keeps every acknowledged webhook exactly once and completes queued sends after SIGKILL', async () => {
+    await startGateway();
+    for (const path of ['/docs', '/openapi.json'])
+      expect((await fetch(`${base()}/${path.slice(1)}`)).status).toBe(200);
+
+    // a few customers so replies have somewhere to go
+    for (let index = 0; index < 5; index++) {
+      const response = await inboundRequest(index);
+      expect(response.status, `${await response.text()} ${output}`).toBe(200);
+    }
+    const acknowledged = new Set<number>([0, 1, 2, 3, 4]);
+    const acceptedSends: Array<{ id: string; text: string }> = [];
+
+    let next = 5;
+    let killed = false;
+    const worker = async () => {
+      while (!killed && next < 2000) {
+        const index = next++;
+        try {
+          const response = await inboundRequest(index);
+          if (response.status === 200) acknowledged.add(index);
+          if (index % 10 === 0) {
+            const send = await fetch(`${base()}/v1/messages`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+              body: JSON.stringify({
+                to: { channel: 'sms', address: `+1415555${String(2000 + (index % 50))}` },
+                content: { type: 'text', text: `reply ${index}` },
+              }),
+            });
+            if (send.status === 202)
+              acceptedSends.push({
+                id: ((await send.json()) as Message).id,
+                text: `reply ${index}`,
+              });
+          }
+        } catch {
+          // the connection died with the process: not acknowledged
+        }
+      }
+    };
+    const workers = Array.from({ length: 16 }, worker);
+    while (acknowledged.size < 150) await new Promise((resolve) => setTimeout(resolve, 5));
+    child!.kill('SIGKILL');
+    killed = true;
+    await Promise.all(workers);
+    if (child!.exitCode === null && child!.signalCode === null)
+      await new Promise((resolve) => child!.once('exit', resolve));
+    expect(acknowledged.size).toBeGreaterThanOrEqual(150);
+
+    await startGateway();
+    const events: ThreadlineEvent[] = [];
+    for (let after = 0; ; ) {
+      const page = (await (
+        await fetch(
+          `${base()}/v1/events?format=json&after=${after}&limit=1000&types=message.received`,
+          { headers: { authorization: `Bearer ${apiKey}` } },
+        )
+      ).json()) as {
+        data: ThreadlineEvent[];
+        nextCursor: number;
+      };
+      events.push(...page.data);
+      if (page.nextCursor === after) break;
+      after = page.nextCursor;
+    }
+    const stored = events.flatMap((event) =>
+      event.type === 'message.received' ? [event.data.message.externalId!] : [],
+    );
+    expect(new Set(stored).size).toBe(stored.length);
+    for (const index of acknowledged)
+      expect(stored).toContain(`SMin${String(index).padStart(30, '0')}`);
+
+    const deadline = Date.now() + 30_000;
+    const pending = new Set(acceptedSends.map((send) => send.id));
+    while (pending.size > 0 && Date.now() < deadline) {
+      for (const id of [...pending]) {
+        const message = (await (
+          await fetch(`${base()}/v1/messages/${id}`, {
+            headers: { authorization: `Bearer ${apiKey}` },
+          })
+        ).json()) as Message;
+        if (message.status !== 'queued') {
+          expect(message.status).toBe('sent');
+          pending.delete(id);
+        }
+      }
+      if (pending.size) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect([...pending], `sends still queued; gateway output: ${output.slice(-2000)}`).toEqual([]);
+    expect(acceptedSends.length).toBeGreaterThan(0);
+    for (const send of acceptedSends) expect(sentToProvider, send.text).toContain(send.text);
+    child!.kill('SIGTERM');
+  }, 120_000);
+});

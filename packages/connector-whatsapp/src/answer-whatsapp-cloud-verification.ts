@@ -1,0 +1,29 @@
+import { ConnectorError, type ParseResult, safeEqual } from '@threadline/connector-kit';
+
+/**
+ * Meta's webhook verification: `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`
+ * is answered with the challenge, as plain text, when the token is ours; anything else is
+ * refused with `signature_invalid`.
+ */
+export function answerWhatsAppCloudVerification(url: string, verifyToken: string): ParseResult {
+  let query: URLSearchParams;
+  try {
+    query = new URL(url).searchParams;
+  } catch (error) {
+    throw ConnectorError.payloadInvalid('(url)', 'not an absolute URL', error);
+  }
+  const token = query.get('hub.verify_token');
+  if (!token) throw ConnectorError.signatureInvalid('hub.verify_token is missing');
+  if (!safeEqual(verifyToken, token)) {
+    throw ConnectorError.signatureInvalid('hub.verify_token does not match WHATSAPP_VERIFY_TOKEN');
+  }
+  if (query.get('hub.mode') !== 'subscribe') {
+    throw ConnectorError.payloadInvalid('hub.mode', 'expected "subscribe"');
+  }
+  const challenge = query.get('hub.challenge');
+  if (!challenge) throw ConnectorError.payloadInvalid('hub.challenge', 'missing');
+  return {
+    events: [],
+    response: { status: 200, headers: { 'content-type': 'text/plain' }, body: challenge },
+  };
+}
