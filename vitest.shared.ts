@@ -1,3 +1,4 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -6,8 +7,10 @@ import { defineConfig } from 'vitest/config';
  * and write a JSON report that `.ci/run` adds up.
  */
 export const sharedConfig = defineConfig({
-  resolve: { conditions: ['@threadline/source', 'import', 'node', 'default'] },
-  ssr: { resolve: { conditions: ['@threadline/source', 'import', 'node', 'default'] } },
+  // Vite's defaults plus ours. Never list `import` here: Vitest hands these to Node as
+  // `--conditions`, and CommonJS `require` would then load the ESM build of dual packages.
+  resolve: { conditions: ['@threadline/source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['@threadline/source', ...defaultServerConditions] } },
   test: {
     reporters: ['default', 'json'],
     outputFile: { json: './.vitest-report.json' },

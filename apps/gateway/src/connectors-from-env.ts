@@ -1,3 +1,4 @@
+import { emailConnectorFromEnv } from '@threadline/connector-email';
 import type { ConnectorEnvironmentContext, ConnectorV1 } from '@threadline/connector-kit';
 import { smsConnectorFromEnv } from '@threadline/connector-sms';
 import { telegramConnectorFromEnv } from '@threadline/connector-telegram';
