@@ -1,0 +1,2 @@
+export * from './twilio-fake.js';
+export * from './twilio-fixtures.js';

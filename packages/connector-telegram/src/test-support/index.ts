@@ -1,0 +1,2 @@
+export * from './fake-telegram-api.js';
+export * from './fixtures.js';
