@@ -2,6 +2,7 @@ import { emailConnectorFromEnv } from '@threadline/connector-email';
 import type { ConnectorEnvironmentContext, ConnectorV1 } from '@threadline/connector-kit';
 import { smsConnectorFromEnv } from '@threadline/connector-sms';
 import { telegramConnectorFromEnv } from '@threadline/connector-telegram';
+import { webchatConnectorFromEnv } from '@threadline/connector-webchat';
 import { whatsAppConnectorsFromEnv } from '@threadline/connector-whatsapp';
 
 type Factory = (context: ConnectorEnvironmentContext) => ConnectorV1 | ConnectorV1[] | undefined;
@@ -14,6 +15,9 @@ const factories: Factory[] = [
   whatsAppConnectorsFromEnv,
   smsConnectorFromEnv,
   telegramConnectorFromEnv,
+  emailConnectorFromEnv,
+  // always on: the gateway serves the widget and the demo page
+  webchatConnectorFromEnv,
 ];
 
 /** The connectors the environment configures, in a stable order. */

@@ -40,6 +40,8 @@ export interface GatewayRuntime {
   connectors: Map<string, ConnectorV1>;
   connectorStatus: Map<string, ConnectorStatus>;
   dispatcher: WebhookDispatcher;
+  /** Aborted when the gateway shuts down: long-lived streams end. */
+  shutdown: AbortSignal;
   /** Start background work: the send queue, webhook deliveries, connector listeners. */
   start(): Promise<void>;
   /** Listen on `port` (0 = any free port) with WebSockets; resolves with the bound port. */
@@ -134,7 +136,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       return undefined;
     },
   }) as ThreadlineApp;
-  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app });
+  const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
+  const shutdown = new AbortController();
 
   app.onError((error, context) => {
     const response = errorResponse(context, error);
@@ -179,6 +182,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     connectors,
     connectorStatus,
     dispatcher,
+    shutdown: shutdown.signal,
   };
   registerSystemRoutes(app, runtime);
   registerIngressRoutes(app, runtime);
@@ -186,12 +190,10 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerEventRoutes(app, runtime, upgradeWebSocket);
   registerWebhookRoutes(app, runtime);
   for (const connector of connectors.values()) {
-    const mount = (
-      connector as {
-        mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;
-      }
-    ).mount;
-    mount?.(app, { upgradeWebSocket });
+    const mountable = connector as ConnectorV1 & {
+      mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;
+    };
+    mountable.mount?.call(connector, app, { upgradeWebSocket });
   }
 
   const servers: Server[] = [];
@@ -306,20 +308,28 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       return { port: (server.address() as AddressInfo).port, server };
     },
     async close() {
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeIdleConnections?.();
-              setTimeout(() => server.closeAllConnections?.(), 2_000).unref();
-            }),
-        ),
+      // Stop accepting, end event streams and sockets, finish in-flight work, flush the store.
+      shutdown.abort();
+      const closing = servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections?.();
+          }),
       );
+      for (const client of wss.clients) client.close(1001, 'the gateway is shutting down');
+      const force = setTimeout(() => {
+        for (const server of servers) server.closeAllConnections?.();
+        for (const client of wss.clients) client.terminate();
+      }, 2_000);
+      force.unref();
       await runner?.stop();
       await dispatcher.stop();
       for (const connector of connectors.values()) await connector.stop?.().catch(() => {});
+      await Promise.all(closing);
+      clearTimeout(force);
       await bootstrap.catch(() => {});
+      await engine.queue.close();
       await store.close();
     },
   };

@@ -1,1 +1,16 @@
-export {};
+export * from './api-types.js';
+export type {
+  EventStream,
+  EventStreamOptions,
+  ReconnectSettings,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './event-stream.js';
+export { parseRetryAfter, type RetrySettings } from './http-transport.js';
+export {
+  createThreadlineClient,
+  type ThreadlineClient,
+  type ThreadlineClientSettings,
+} from './threadline-client.js';
+export * from './threadline-client-error.js';
+export { verifyWebhook, type WebhookHeaders } from './verify-webhook.js';

@@ -30,7 +30,16 @@ import {
 import { type BackoffPolicy, defaultSendBackoff, nextRetryDelay } from './backoff.js';
 import { createIdGenerator, systemClock } from './clock.js';
 import { decideContinuity } from './continuity.js';
-import type { Clock, ContactRecord, IdGenerator, Job, Store, StoreTransaction } from './ports.js';
+import { createStoreJobQueue, type JobQueue, type SendRateLimiter } from './job-queue.js';
+import type {
+  Clock,
+  ContactRecord,
+  IdGenerator,
+  Job,
+  NewJob,
+  Store,
+  StoreTransaction,
+} from './ports.js';
 import { RateLimiter } from './rate-limiter.js';
 import { chooseRoute } from './routing.js';
 
@@ -85,6 +94,10 @@ export interface EngineOptions {
   sendBackoff?: BackoffPolicy;
   /** How long a claimed job is leased before another worker may take it. */
   jobLeaseMs?: number;
+  /** The outbound job queue; default: the store's own outbox (embedded). */
+  queue?: JobQueue;
+  /** Per-connector send rate limits; default: in this process. */
+  rateLimiter?: SendRateLimiter;
   inboxId?: string;
   random?: () => number;
   /** Called with the events of every commit, in cursor order, after the commit. */
@@ -108,6 +121,10 @@ interface Unit {
   tx: StoreTransaction;
   events: ThreadlineEvent[];
   now: Date;
+  /** Jobs written to the outbox in this transaction. */
+  jobs: Job[];
+  /** Jobs this transaction finished (completed after commit when the queue is external). */
+  completed: Job[];
 }
 
 export type Engine = ReturnType<typeof createEngine>;
@@ -126,7 +143,8 @@ export function createEngine(options: EngineOptions) {
   const leaseMs = options.jobLeaseMs ?? 60_000;
   const inboxId = options.inboxId ?? 'default';
   const random = options.random ?? Math.random;
-  const limiter = new RateLimiter();
+  const limiter: SendRateLimiter = options.rateLimiter ?? new RateLimiter();
+  const queue: JobQueue = options.queue ?? createStoreJobQueue(store);
   const log = options.log ?? (() => {});
   const connectors = () =>
     typeof options.connectors === 'function' ? options.connectors() : options.connectors;
@@ -134,15 +152,50 @@ export function createEngine(options: EngineOptions) {
   const iso = (date: Date) => date.toISOString();
 
   async function transact<T>(work: (unit: Unit) => Promise<T>): Promise<T> {
-    let committed: ThreadlineEvent[] = [];
+    let committed: Unit | undefined;
     const result = await store.write(async (tx) => {
-      const unit: Unit = { tx, events: [], now: clock.now() };
+      const unit: Unit = { tx, events: [], now: clock.now(), jobs: [], completed: [] };
       const value = await work(unit);
-      committed = unit.events;
+      committed = unit;
       return value;
     });
-    if (committed.length > 0) options.onCommitted?.(committed);
+    if (committed && committed.events.length > 0) options.onCommitted?.(committed.events);
+    if (committed && !queue.inStore) await handOver(committed.jobs, committed.completed);
     return result;
+  }
+
+  /** External queue: hand committed outbox jobs over, then clear them from the outbox. */
+  async function handOver(jobs: Job[], completed: Job[]): Promise<void> {
+    if (jobs.length > 0) {
+      await queue.enqueue(jobs);
+      await store.write(async (tx) => {
+        for (const job of jobs) await tx.completeJob(job.id);
+      });
+    }
+    for (const job of completed) await queue.complete(job);
+  }
+
+  async function addJob(unit: Unit, job: NewJob): Promise<void> {
+    await unit.tx.insertJob(job);
+    unit.jobs.push({ ...job, attempts: 0, lastError: null });
+  }
+
+  /** Finish a job with the transaction that did its work. */
+  async function finishJob(unit: Unit, job: Job): Promise<void> {
+    if (queue.inStore) await unit.tx.completeJob(job.id);
+    else unit.completed.push(job);
+  }
+
+  /**
+   * External queue: jobs left in the outbox by a crash between commit and hand-over are
+   * handed over again (enqueue is idempotent by job id).
+   */
+  async function relayOutbox(olderThanMs = 2_000): Promise<number> {
+    if (queue.inStore) return 0;
+    const cutoff = new Date(clock.now().getTime() - olderThanMs).toISOString();
+    const stranded = (await store.read.listJobs()).filter((job) => job.createdAt <= cutoff);
+    await handOver(stranded, []);
+    return stranded.length;
   }
 
   async function emit<T extends EventType>(unit: Unit, type: T, data: EventData<T>): Promise<void> {
@@ -783,7 +836,7 @@ export function createEngine(options: EngineOptions) {
     if (parts.length > 1) parts[0]!.channelData.partIds = parts.slice(1).map((part) => part.id);
     for (const part of parts) {
       await unit.tx.insertMessage(part);
-      await unit.tx.insertJob({
+      await addJob(unit, {
         id: ids.next(),
         kind: 'send',
         orderKey: conversation.id,
@@ -796,7 +849,7 @@ export function createEngine(options: EngineOptions) {
     const rules = request.fallback ?? [];
     for (const [index, rule] of rules.entries()) {
       if (rule.when === 'failed') continue;
-      await unit.tx.insertJob({
+      await addJob(unit, {
         id: ids.next(),
         kind: 'fallback',
         orderKey: null,
@@ -993,8 +1046,20 @@ export function createEngine(options: EngineOptions) {
   async function runSendJob(job: Job): Promise<void> {
     const messageId = String(job.payload.messageId);
     const message = await store.read.getMessage(messageId);
-    if (!message || message.status !== 'queued') {
-      await store.write((tx) => tx.completeJob(job.id));
+    if (message?.status !== 'queued') {
+      await queue.complete(job);
+      return;
+    }
+    // Order per conversation: an earlier message still waiting holds this one back.
+    if (await store.read.hasEarlierQueued(message.conversationId, message.id)) {
+      await queue.reschedule(
+        job,
+        new Date(clock.now().getTime() + 250),
+        'waiting for an earlier message',
+        {
+          countAttempt: false,
+        },
+      );
       return;
     }
     const connector = connectors().get(message.connectorId);
@@ -1005,25 +1070,26 @@ export function createEngine(options: EngineOptions) {
           message: `connector ${message.connectorId} is not configured`,
           retryable: false,
         });
-        await unit.tx.completeJob(job.id);
+        await finishJob(unit, job);
       });
       return;
     }
     const now = clock.now().getTime();
     const perSecond = connector.rateLimit?.perSecond;
-    const wait = perSecond ? limiter.take(connector.id, perSecond, now) : 0;
+    const wait = perSecond ? await limiter.take(connector.id, perSecond, now) : 0;
     const perRecipient = connector.rateLimit?.perRecipientPerSecond;
     const recipientWait =
       wait === 0 && perRecipient
-        ? limiter.take(`${connector.id}:${message.to.address}`, perRecipient, now)
+        ? await limiter.take(`${connector.id}:${message.to.address}`, perRecipient, now)
         : 0;
     if (wait > 0 || recipientWait > 0) {
-      await store.write((tx) =>
-        tx.rescheduleJob(
-          job.id,
-          iso(new Date(now + Math.max(wait, recipientWait))),
-          'rate limited locally',
-        ),
+      await queue.reschedule(
+        job,
+        new Date(now + Math.max(wait, recipientWait)),
+        'waiting for the rate limit',
+        {
+          countAttempt: false,
+        },
       );
       return;
     }
@@ -1052,7 +1118,7 @@ export function createEngine(options: EngineOptions) {
           const latest = (await unit.tx.getMessage(message.id))!;
           await applyStatus(unit, latest, event.status, event.error);
         }
-        await unit.tx.completeJob(job.id);
+        await finishJob(unit, job);
       });
     } catch (error) {
       const disposition = toErrorDisposition(error);
@@ -1066,12 +1132,13 @@ export function createEngine(options: EngineOptions) {
           attempt,
           delayMs: delay,
         });
-        await store.write((tx) =>
-          tx.rescheduleJob(
-            job.id,
-            iso(new Date(clock.now().getTime() + delay)),
-            `${disposition.code}: ${disposition.message}`,
-          ),
+        await queue.reschedule(
+          job,
+          new Date(clock.now().getTime() + delay),
+          `${disposition.code}: ${disposition.message}`,
+          {
+            countAttempt: true,
+          },
         );
         return;
       }
@@ -1085,7 +1152,7 @@ export function createEngine(options: EngineOptions) {
             retryable: disposition.retryable,
           });
         }
-        await unit.tx.completeJob(job.id);
+        await finishJob(unit, job);
       });
     }
   }
@@ -1102,7 +1169,7 @@ export function createEngine(options: EngineOptions) {
           (rule.when === 'unread' && message.status !== 'read');
         if (due) await fireFallback(unit, message, rule.when, ruleIndex);
       }
-      await unit.tx.completeJob(job.id);
+      await finishJob(unit, job);
     });
   }
 
@@ -1111,10 +1178,7 @@ export function createEngine(options: EngineOptions) {
    * after moving the clock. Returns how many jobs ran.
    */
   async function runDueJobs(limit = 64): Promise<number> {
-    const now = clock.now();
-    const jobs = await store.write((tx) =>
-      tx.claimJobs(iso(now), iso(new Date(now.getTime() + leaseMs)), limit),
-    );
+    const jobs = await queue.claim(clock.now(), leaseMs, limit);
     for (const job of jobs) {
       try {
         if (job.kind === 'send') await runSendJob(job);
@@ -1223,6 +1287,8 @@ export function createEngine(options: EngineOptions) {
     linkIdentity,
     mergeContacts,
     reportConnectorStatus,
+    relayOutbox,
+    queue,
     connectors,
   };
 }

@@ -3,6 +3,7 @@ export * from './clock.js';
 export * from './continuity.js';
 export * from './engine.js';
 export * from './event-hub.js';
+export * from './job-queue.js';
 export * from './job-runner.js';
 export * from './ports.js';
 export * from './rate-limiter.js';

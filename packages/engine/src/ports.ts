@@ -146,6 +146,8 @@ export interface StoreReader {
     contactId: string,
     filter?: { channel?: Channel; connectorId?: string },
   ): Promise<Message | undefined>;
+  /** True when an outbound message created before `messageId` in the conversation is still queued. */
+  hasEarlierQueued(conversationId: string, messageId: string): Promise<boolean>;
   /** The latest outbound message of a conversation. */
   findLatestOutbound(conversationId: string): Promise<Message | undefined>;
   /** Events with a cursor greater than `after`, in cursor order. */
@@ -189,7 +191,13 @@ export interface StoreTransaction extends StoreReader {
   /** Claim up to `limit` due jobs, leasing each until `leaseUntil` (a crashed worker's jobs run again). */
   claimJobs(now: string, leaseUntil: string, limit: number): Promise<Job[]>;
   completeJob(id: string): Promise<void>;
-  rescheduleJob(id: string, runAt: string, lastError: string): Promise<void>;
+  /** Run a job again at `runAt`; `countAttempt` false for waits that are not failures. */
+  rescheduleJob(
+    id: string,
+    runAt: string,
+    lastError: string,
+    countAttempt?: boolean,
+  ): Promise<void>;
   insertPendingStatus(status: PendingStatus): Promise<void>;
   takePendingStatuses(connectorId: string, externalId: string): Promise<PendingStatus[]>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;

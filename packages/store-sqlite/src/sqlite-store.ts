@@ -186,6 +186,16 @@ class Queries implements StoreReader {
           );
     return row ? parse<Message>(row.data) : undefined;
   }
+  async hasEarlierQueued(conversationId: string, messageId: string) {
+    const row = this.get(
+      `SELECT 1 AS found FROM messages
+       WHERE conversation_id = ? AND direction = 'outbound' AND id < ? AND json_extract(data, '$.status') = 'queued'
+       LIMIT 1`,
+      conversationId,
+      messageId,
+    );
+    return row !== undefined;
+  }
   async findLatestOutbound(conversationId: string) {
     const row = this.get(
       `SELECT data FROM messages WHERE conversation_id = ? AND direction = 'outbound' ORDER BY rowid DESC LIMIT 1`,
@@ -447,14 +457,16 @@ class Transaction extends Queries implements StoreTransaction {
   async completeJob(id: string) {
     this.run('DELETE FROM jobs WHERE id = ?', id);
   }
-  async rescheduleJob(id: string, runAt: string, lastError: string) {
+  async rescheduleJob(id: string, runAt: string, lastError: string, countAttempt = true) {
     this.run(
-      'UPDATE jobs SET run_at = ?, attempts = attempts + 1, last_error = ?, lease_until = NULL WHERE id = ?',
+      'UPDATE jobs SET run_at = ?, attempts = attempts + ?, last_error = ?, lease_until = NULL WHERE id = ?',
       runAt,
+      countAttempt ? 1 : 0,
       lastError,
       id,
     );
   }
+
   async insertPendingStatus(status: PendingStatus) {
     this.run(
       'INSERT INTO pending_statuses (connector_id, external_id, event, received_at) VALUES (?, ?, ?, ?)',

@@ -29,6 +29,11 @@ export function followEvents(
     dirty = true;
     wake?.();
   });
+  const onShutdown = () => {
+    closed = true;
+    wake?.();
+  };
+  runtime.shutdown.addEventListener('abort', onShutdown, { once: true });
   return {
     get cursor() {
       return cursor;
@@ -63,6 +68,7 @@ export function followEvents(
     close() {
       closed = true;
       unsubscribe();
+      runtime.shutdown.removeEventListener('abort', onShutdown);
       wake?.();
     },
     get closed() {

@@ -1,2 +1,3 @@
 export * from './engine-suite.js';
+export * from './queue-suite.js';
 export * from './store-suite.js';

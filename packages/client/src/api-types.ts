@@ -1,0 +1,164 @@
+import type {
+  Address,
+  Channel,
+  Contact,
+  Conversation,
+  ConversationStatus,
+  contentSchema,
+  EventType,
+  Message,
+  ThreadlineEvent,
+} from '@threadline/schema';
+import type { input } from 'zod';
+
+export type {
+  Address,
+  Channel,
+  Contact,
+  Conversation,
+  ConversationStatus,
+  EventType,
+  Message,
+  ThreadlineEvent,
+};
+
+/** Message content as an app writes it (defaults such as `parameters: []` may be left out). */
+export type ContentInput = input<typeof contentSchema>;
+
+/** Send a copy on another channel when the first one fails, is not delivered, or is not read. */
+export interface FallbackRule {
+  channel: Channel;
+  when: 'failed' | 'undelivered' | 'unread';
+  /** For `undelivered` and `unread`: how long to wait for the status (default 5 minutes). */
+  afterMs?: number;
+}
+
+interface SendMessageCommon {
+  /** Force a channel; by default the reply goes where the customer wrote last. */
+  channel?: Channel;
+  /** Force a connector (when several serve one channel). */
+  connectorId?: string;
+  content: ContentInput;
+  /** The message this one answers (quoted where the channel can quote). */
+  replyToId?: string;
+  fallback?: FallbackRule[];
+  channelData?: Record<string, unknown>;
+}
+
+/** `POST /v1/messages`: to a known contact, or to an address (a new contact if unknown). */
+export type SendMessageInput = SendMessageCommon &
+  ({ contactId: string; to?: Address } | { contactId?: string; to: Address });
+
+export interface SendOptions {
+  /**
+   * The gateway answers a repeated key (for 24 h) with the first answer instead of sending
+   * twice. With a key, the client also retries the call after a connection failure.
+   */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** One page of a list, oldest or newest first as the route says; `nextCursor` is null at the end. */
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface PageQuery {
+  /** The `nextCursor` of the previous page. */
+  after?: string;
+  /** 1–200, default 50. */
+  limit?: number;
+}
+
+export interface ListConversationsQuery extends PageQuery {
+  contactId?: string;
+  status?: ConversationStatus;
+}
+
+export interface LinkIdentityInput {
+  channel: Channel;
+  /** Canonicalized by the gateway (E.164 phone, lower-cased email, ...). */
+  address: string;
+  reason?: string;
+}
+
+export interface MergeContactsInput {
+  /** The contact that remains. */
+  contactId: string;
+  /** The contact merged into it. */
+  mergeContactId: string;
+  reason?: string;
+}
+
+export interface EventPage {
+  data: ThreadlineEvent[];
+  /** Pass as `after` to read on; equal to `after` when nothing newer exists yet. */
+  nextCursor: number;
+}
+
+export interface ListEventsQuery {
+  /** Events after this cursor (default 0). */
+  after?: number;
+  /** 1–1000, default 100. */
+  limit?: number;
+  types?: EventType[];
+}
+
+export interface CreateWebhookInput {
+  url: string;
+  /** Event types to deliver; all when empty. */
+  eventTypes?: EventType[];
+  /** A Standard Webhooks secret (`whsec_` + base64); the gateway makes one when omitted. */
+  secret?: string;
+}
+
+export interface WebhookSubscription {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  /** The cursor of the last event delivered (or skipped). */
+  cursor: number;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  enabled: boolean;
+  /** Returned only by `create`. */
+  secret?: string;
+}
+
+export interface ConnectorInfo {
+  id: string;
+  channel: Channel;
+  state: 'starting' | 'ready' | 'degraded' | 'disconnected';
+  detail: string | null;
+  capabilities: Record<string, unknown>;
+}
+
+export interface QuarantineEntry {
+  id: string;
+  connectorId: string;
+  kind: 'rejected' | 'ignored';
+  reason: string;
+  path: string | null;
+  contentType: string;
+  body: string;
+  receivedAt: string;
+  replayedAt: string | null;
+}
+
+export interface MediaFile {
+  contentType: string;
+  filename: string | undefined;
+  body: Uint8Array;
+}
+
+export interface ReadinessReport {
+  status: 'ready' | 'not_ready';
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}

@@ -1,0 +1,1 @@
+export { TestVisitor } from './webchat-test-visitor.js';
