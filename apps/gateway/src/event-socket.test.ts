@@ -17,8 +17,8 @@ function collect(socket: WebSocket, count: number): Promise<ThreadlineEvent[]> {
   return new Promise((resolve, reject) => {
     const events: ThreadlineEvent[] = [];
     const onMessage = (data: WebSocket.RawData) => {
-      const frame = JSON.parse(String(data)) as ThreadlineEvent | { type: 'ready' };
-      if ('cursor' in frame && frame.type !== 'ready') events.push(frame as ThreadlineEvent);
+      const frame = JSON.parse(String(data)) as { type: string };
+      if (frame.type !== 'ready') events.push(frame as ThreadlineEvent);
       if (events.length >= count) {
         socket.off('message', onMessage);
         resolve(events);

@@ -20,6 +20,11 @@ import { errorBody } from '../http-errors.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const idempotencyTtlMs = 24 * 60 * 60 * 1000;
+
+/** A page of items with time-ordered ids: the next page starts after the last id. */
+function page<T extends { id: string }>(data: T[], limit: number) {
+  return { data, nextCursor: data.length === limit ? data.at(-1)!.id : null };
+}
 const idParams = z.object({ id: z.string().min(1) });
 
 /** Messages, conversations and contacts: the REST half of the consumer API. */
@@ -140,10 +145,7 @@ export function registerConsumerRoutes(
         ...(query.after ? { after: query.after } : {}),
         limit: query.limit,
       });
-      return context.json(
-        { data, nextCursor: data.length === query.limit ? data.at(-1)!.id : null },
-        200,
-      );
+      return context.json(page(data, query.limit), 200);
     },
   );
 
@@ -188,10 +190,7 @@ export function registerConsumerRoutes(
         ...(query.after ? { after: query.after } : {}),
         limit: query.limit,
       });
-      return context.json(
-        { data, nextCursor: data.length === query.limit ? data.at(-1)!.id : null },
-        200,
-      );
+      return context.json(page(data, query.limit), 200);
     },
   );
 

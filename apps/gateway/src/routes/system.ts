@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { ConnectorError, ThreadlineError } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
+import type { Context } from 'hono';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { requireApiKey } from '../api-keys.js';
@@ -31,6 +32,22 @@ const quarantineSchema = z
     replayedAt: z.string().nullable(),
   })
   .meta({ id: 'QuarantineEntry' });
+
+/** Media bytes with their type and (non-ASCII safe) file name. */
+function mediaResponse(
+  context: Context,
+  media: { contentType: string; body: Uint8Array; filename?: string | null },
+  cacheControl: string,
+): never {
+  const headers: Record<string, string> = {
+    'content-type': media.contentType,
+    'cache-control': cacheControl,
+  };
+  if (media.filename)
+    headers['content-disposition'] =
+      `inline; filename*=UTF-8''${encodeURIComponent(media.filename)}`;
+  return context.body(new Uint8Array(media.body), 200, headers) as never;
+}
 
 /** Health, readiness, metrics, API description, connectors, media and quarantine. */
 export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
@@ -167,14 +184,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     async (context) => {
       const media = await store.read.getMedia(context.req.valid('param').id);
       if (!media) throw new EngineError('not_found', 'no such media');
-      const headers: Record<string, string> = {
-        'content-type': media.contentType,
-        'cache-control': 'private, max-age=3600',
-      };
-      if (media.filename)
-        headers['content-disposition'] =
-          `inline; filename*=UTF-8''${encodeURIComponent(media.filename)}`;
-      return context.body(new Uint8Array(media.body), 200, headers) as never;
+      return mediaResponse(context, media, 'private, max-age=3600');
     },
   );
 
@@ -203,11 +213,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
         throw new EngineError('not_found', 'this connector serves no media');
       try {
         const media = await connector.fetchMedia(mediaId);
-        const headers: Record<string, string> = { 'content-type': media.contentType };
-        if (media.filename)
-          headers['content-disposition'] =
-            `inline; filename*=UTF-8''${encodeURIComponent(media.filename)}`;
-        return context.body(new Uint8Array(media.body), 200, headers) as never;
+        return mediaResponse(context, media, 'private, no-store');
       } catch (error) {
         if (ConnectorError.isConnectorError(error) && error.statusCode === 404)
           throw new EngineError('not_found', 'no such media');
