@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyRecord, Store } from '@threadline/engine';
+import { RateLimiter } from '@threadline/engine';
 import type { MiddlewareHandler } from 'hono';
 import { httpError } from './http-errors.js';
 
@@ -40,32 +41,64 @@ export interface AuthVariables {
   apiKey: ApiKeyRecord;
 }
 
-/** Bearer API key on every /v1 route; `scope` is what the route needs. */
-export function requireApiKey(
-  store: Store,
-  scope: Scope,
-): MiddlewareHandler<{ Variables: AuthVariables }> {
-  const cache = new Map<string, { record: ApiKeyRecord | undefined; at: number }>();
-  return async (context, next) => {
-    const header = context.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const key = match?.[1] ?? context.req.query('api_key');
-    if (!key)
-      throw httpError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
-    const hash = hashApiKey(key);
-    let cached = cache.get(hash);
-    if (!cached || Date.now() - cached.at > 5_000) {
-      cached = { record: await store.read.findApiKey(hash), at: Date.now() };
-      // Only valid keys are cached (briefly, so a revocation takes effect within seconds).
-      if (cached.record) cache.set(hash, cached);
-      else cache.delete(hash);
-    }
-    const record = cached.record;
-    if (!record || record.revokedAt) throw httpError('unauthorized', 'the API key is not valid');
-    if (!record.scopes.includes(scope) && !record.scopes.includes('admin')) {
-      throw httpError('forbidden', `this API key lacks the "${scope}" scope`);
-    }
-    context.set('apiKey', record);
-    await next();
+/**
+ * Bearer API keys on every /v1 route: a key must exist, not be revoked, carry the scope the
+ * route needs (`admin` carries all), and stay under its rate limit (429 with Retry-After).
+ * Valid keys are cached for a few seconds; a revocation on this instance takes effect at once.
+ */
+export function createApiKeyGuard(options: {
+  store: Store;
+  defaultRatePerSecond: number;
+  now?: () => number;
+}) {
+  const { store } = options;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { record: ApiKeyRecord; at: number }>();
+  const limiter = new RateLimiter();
+
+  async function lookup(hash: string): Promise<ApiKeyRecord | undefined> {
+    const cached = cache.get(hash);
+    if (cached && now() - cached.at <= 5_000) return cached.record;
+    const record = await store.read.findApiKey(hash);
+    if (record) cache.set(hash, { record, at: now() });
+    else cache.delete(hash);
+    return record;
+  }
+
+  return {
+    require(scope: Scope): MiddlewareHandler<{ Variables: AuthVariables }> {
+      return async (context, next) => {
+        const header = context.req.header('authorization') ?? '';
+        const match = /^Bearer\s+(\S+)$/i.exec(header);
+        const key = match?.[1] ?? context.req.query('api_key');
+        if (!key)
+          throw httpError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+        const record = await lookup(hashApiKey(key));
+        if (!record || record.revokedAt)
+          throw httpError('unauthorized', 'the API key is not valid');
+        if (!record.scopes.includes(scope) && !record.scopes.includes('admin')) {
+          throw httpError('forbidden', `this API key lacks the "${scope}" scope`);
+        }
+        const perSecond = record.rateLimitPerSecond ?? options.defaultRatePerSecond;
+        const wait = limiter.take(record.id, perSecond, now());
+        if (wait > 0) {
+          context.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
+          throw httpError(
+            'too_many_requests',
+            `this API key is limited to ${perSecond} requests per second`,
+            {
+              retryAfterMs: wait,
+            },
+          );
+        }
+        context.set('apiKey', record);
+        await next();
+      };
+    },
+    /** Forget a cached key at once (after a revocation). */
+    forget(hash: string) {
+      cache.delete(hash);
+    },
   };
 }
+export type ApiKeyGuard = ReturnType<typeof createApiKeyGuard>;

@@ -23,6 +23,8 @@ export interface GatewayConfig {
   /** Build connectors from environment variables (TELEGRAM_BOT_TOKEN, TWILIO_ACCOUNT_SID, ...). */
   connectorsFromEnv: boolean;
   identityPolicy: Partial<IdentityPolicy>;
+  /** Requests per second an API key may make unless the key says otherwise (THREADLINE_API_RATE_LIMIT). */
+  apiRateLimitPerSecond: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
   /** Webhook deliveries: first retry delay and how long to keep retrying before dead-lettering. */
@@ -30,6 +32,8 @@ export interface GatewayConfig {
   /** Allow webhook URLs on loopback or private networks (for local development and tests). */
   allowPrivateWebhookUrls: boolean;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** Where logs go (default stdout): any writable with a `write(line)` method. */
+  logDestination?: { write(line: string): unknown };
   /** Use `:memory:` for a throwaway store (tests). */
   databaseFile?: string;
   clock?: Clock;
@@ -67,6 +71,7 @@ export function configFromEnv(
     connectorsFromEnv: true,
     identityPolicy: {},
     maxBodyBytes: Number(env.THREADLINE_MAX_BODY_BYTES ?? 1024 * 1024),
+    apiRateLimitPerSecond: Number(env.THREADLINE_API_RATE_LIMIT ?? 1000),
     webhookRetry: { baseMs: 1000, maxMs: 60 * 60 * 1000, giveUpAfterMs: 24 * 60 * 60 * 1000 },
     allowPrivateWebhookUrls: env.THREADLINE_ALLOW_PRIVATE_WEBHOOKS === '1',
     logLevel: (env.LOG_LEVEL as GatewayConfig['logLevel']) ?? 'info',

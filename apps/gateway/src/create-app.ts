@@ -17,12 +17,13 @@ import {
 } from '@threadline/engine';
 import { createSqliteStore } from '@threadline/store-sqlite';
 import { bodyLimit } from 'hono/body-limit';
-import { registerBootstrapKeys } from './api-keys.js';
+import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
 import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
 import { connectorsFromEnv } from './connectors-from-env.js';
 import { errorBody, errorResponse } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerConsumerRoutes } from './routes/consumer-api.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerIngressRoutes } from './routes/ingress.js';
@@ -40,6 +41,8 @@ export interface GatewayRuntime {
   connectors: Map<string, ConnectorV1>;
   connectorStatus: Map<string, ConnectorStatus>;
   dispatcher: WebhookDispatcher;
+  /** API key checks, scopes and per-key rate limits for /v1 routes. */
+  auth: ApiKeyGuard;
   /** Aborted when the gateway shuts down: long-lived streams end. */
   shutdown: AbortSignal;
   /** Start background work: the send queue, webhook deliveries, connector listeners. */
@@ -57,7 +60,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   const config = configFromEnv(input.env ?? process.env, input);
   const clock = config.clock ?? systemClock;
   const ids = createIdGenerator(clock);
-  const log = createLogger(config);
+  const log = createLogger(config, config.logDestination);
   const metrics = createMetrics();
   const hub = createEventHub();
   const store = createSqliteStore({
@@ -182,6 +185,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     connectors,
     connectorStatus,
     dispatcher,
+    auth: createApiKeyGuard({ store, defaultRatePerSecond: config.apiRateLimitPerSecond }),
     shutdown: shutdown.signal,
   };
   registerSystemRoutes(app, runtime);
@@ -189,6 +193,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerConsumerRoutes(app, runtime, () => runner?.wake());
   registerEventRoutes(app, runtime, upgradeWebSocket);
   registerWebhookRoutes(app, runtime);
+  registerApiKeyRoutes(app, runtime);
   for (const connector of connectors.values()) {
     const mountable = connector as ConnectorV1 & {
       mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;

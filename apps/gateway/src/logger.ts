@@ -35,7 +35,7 @@ export function createLogger(
         censor: '[redacted]',
       },
     },
-    destination,
+    destination as pino.DestinationStream | undefined,
   );
 }
 export type Logger = ReturnType<typeof createLogger>;

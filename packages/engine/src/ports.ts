@@ -104,6 +104,8 @@ export interface ApiKeyRecord {
   name: string;
   hash: string;
   scopes: string[];
+  /** Requests per second this key may make; null: the gateway default. */
+  rateLimitPerSecond?: number | null;
   createdAt: string;
   revokedAt: string | null;
 }

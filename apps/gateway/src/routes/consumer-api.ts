@@ -3,7 +3,6 @@ import { createRoute } from '@hono/zod-openapi';
 import { canonicalAddress } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
 import { z } from 'zod';
-import { requireApiKey } from '../api-keys.js';
 import {
   contactSchema,
   conversationListQuerySchema,
@@ -34,8 +33,8 @@ export function registerConsumerRoutes(
   wakeQueue: () => void,
 ): void {
   const { store, engine } = runtime;
-  const read = requireApiKey(store, 'read');
-  const sendScope = requireApiKey(store, 'send');
+  const read = runtime.auth.require('read');
+  const sendScope = runtime.auth.require('send');
 
   app.openapi(
     createRoute({

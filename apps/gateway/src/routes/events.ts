@@ -3,7 +3,6 @@ import type { ThreadlineEvent } from '@threadline/schema';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { z } from 'zod';
-import { requireApiKey } from '../api-keys.js';
 import { eventPageSchema, eventsQuerySchema } from '../api-schemas.js';
 import { httpError } from '../http-errors.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
@@ -93,7 +92,7 @@ export function registerEventRoutes(
   runtime: RouteRuntime,
   upgradeWebSocket: UpgradeWebSocket,
 ): void {
-  const read = requireApiKey(runtime.store, 'read');
+  const read = runtime.auth.require('read');
 
   app.openapi(
     createRoute({

@@ -5,7 +5,6 @@ import { EngineError } from '@threadline/engine';
 import type { Context } from 'hono';
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import { requireApiKey } from '../api-keys.js';
 import { errorBody } from '../http-errors.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
@@ -52,8 +51,8 @@ function mediaResponse(
 /** Health, readiness, metrics, API description, connectors, media and quarantine. */
 export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
   const { store, engine, connectors, connectorStatus } = runtime;
-  const read = requireApiKey(store, 'read');
-  const admin = requireApiKey(store, 'admin');
+  const read = runtime.auth.require('read');
+  const admin = runtime.auth.require('admin');
 
   app.get('/healthz', (context) => context.json({ status: 'ok' }));
 

@@ -3,7 +3,6 @@ import { createRoute } from '@hono/zod-openapi';
 import { EngineError, type WebhookSubscription } from '@threadline/engine';
 import type { EventType } from '@threadline/schema';
 import { z } from 'zod';
-import { requireApiKey } from '../api-keys.js';
 import { redeliverBodySchema, webhookBodySchema, webhookSchema } from '../api-schemas.js';
 import { httpError } from '../http-errors.js';
 import { webhookUrlProblem } from '../webhook-url-guard.js';
@@ -18,7 +17,7 @@ function publicView(subscription: WebhookSubscription) {
 
 /** Webhook subscriptions: deliveries signed per the Standard Webhooks spec. */
 export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
-  const admin = requireApiKey(runtime.store, 'admin');
+  const admin = runtime.auth.require('admin');
   const { store, engine } = runtime;
 
   app.openapi(
