@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConnectorV1, Environment } from '@threadline/connector-kit';
@@ -34,8 +35,25 @@ export interface GatewayConfig {
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /** Where logs go (default stdout): any writable with a `write(line)` method. */
   logDestination?: { write(line: string): unknown };
-  /** Use `:memory:` for a throwaway store (tests). */
+  /** Use `:memory:` for a throwaway store (tests); set, it wins over `databaseUrl`. */
   databaseFile?: string;
+  /** PostgreSQL instead of the embedded store (DATABASE_URL=postgres://…): several instances share it. */
+  databaseUrl: string | undefined;
+  /** Connections each instance keeps to PostgreSQL (DATABASE_POOL_SIZE, default 10). */
+  databasePoolSize: number;
+  /**
+   * Redis (REDIS_URL=redis://…): the outbound queue (BullMQ), send rate limits, the event
+   * signal between instances, and the lease for listeners that run on one instance only.
+   */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key of this deployment (THREADLINE_REDIS_PREFIX, default threadline). */
+  redisPrefix: string;
+  /** How long a claimed send job is leased before another worker may run it (THREADLINE_JOB_LEASE, 60s). */
+  jobLeaseMs: number;
+  /** How long the listeners' lease survives its holder (THREADLINE_LISTENER_LEASE, 15s). */
+  listenerLeaseMs: number;
+  /** This instance's name in leases and logs (THREADLINE_INSTANCE_ID, default host-pid). */
+  instanceId: string;
   clock?: Clock;
   env: Environment;
 }
@@ -60,6 +78,14 @@ export function configFromEnv(
   overrides: GatewayConfigInput = {},
 ): GatewayConfig {
   const durability = env.THREADLINE_DURABILITY === 'fsync' ? 'fsync' : 'normal';
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new Error(
+      'DATABASE_URL must be a postgres:// URL; leave it unset for the embedded SQLite store',
+    );
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    throw new Error('REDIS_URL must be a redis:// (or rediss://) URL');
   return {
     port: Number(env.PORT ?? 8787),
     dataDirectory: resolve(env.THREADLINE_DATA_DIR ?? './data'),
@@ -75,6 +101,13 @@ export function configFromEnv(
     webhookRetry: { baseMs: 1000, maxMs: 60 * 60 * 1000, giveUpAfterMs: 24 * 60 * 60 * 1000 },
     allowPrivateWebhookUrls: env.THREADLINE_ALLOW_PRIVATE_WEBHOOKS === '1',
     logLevel: (env.LOG_LEVEL as GatewayConfig['logLevel']) ?? 'info',
+    databaseUrl,
+    databasePoolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
+    redisUrl,
+    redisPrefix: env.THREADLINE_REDIS_PREFIX?.trim() || 'threadline',
+    jobLeaseMs: parseDuration(env.THREADLINE_JOB_LEASE ?? '60s'),
+    listenerLeaseMs: parseDuration(env.THREADLINE_LISTENER_LEASE ?? '15s'),
+    instanceId: env.THREADLINE_INSTANCE_ID?.trim() || `${hostname()}-${process.pid}`,
     env,
     ...overrides,
   };

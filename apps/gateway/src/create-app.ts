@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -15,7 +14,6 @@ import {
   type Store,
   systemClock,
 } from '@threadline/engine';
-import { createSqliteStore } from '@threadline/store-sqlite';
 import { bodyLimit } from 'hono/body-limit';
 import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
 import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
@@ -29,6 +27,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerIngressRoutes } from './routes/ingress.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
+import { createGatewayStore, createScaleOut, type ScaleOut } from './scale-out.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface GatewayRuntime {
@@ -43,6 +42,8 @@ export interface GatewayRuntime {
   dispatcher: WebhookDispatcher;
   /** API key checks, scopes and per-key rate limits for /v1 routes. */
   auth: ApiKeyGuard;
+  /** Several instances as one (REDIS_URL): shared queue, event signal, listeners' lease. */
+  scaleOut: ScaleOut;
   /** Aborted when the gateway shuts down: long-lived streams end. */
   shutdown: AbortSignal;
   /** Start background work: the send queue, webhook deliveries, connector listeners. */
@@ -63,10 +64,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   const log = createLogger(config, config.logDestination);
   const metrics = createMetrics();
   const hub = createEventHub();
-  const store = createSqliteStore({
-    filename: config.databaseFile ?? join(config.dataDirectory, 'threadline.db'),
-    durability: config.durability,
-  });
+  const store = createGatewayStore(config, metrics);
 
   const connectors = new Map<string, ConnectorV1>();
   const fromEnv = config.connectorsFromEnv
@@ -84,6 +82,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   const connectorStatus = new Map<string, ConnectorStatus>();
   for (const connector of connectors.values())
     connectorStatus.set(connector.id, connector.status?.() ?? { state: 'ready' });
+  const scaleOut = createScaleOut({ config, hub, log, metrics, connectors });
 
   let runner: ReturnType<typeof createJobRunner> | undefined;
   const engine = createEngine({
@@ -93,8 +92,12 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     connectors,
     continuityWindowMs: config.continuityWindowMs,
     identityPolicy: config.identityPolicy,
+    queue: scaleOut.queue,
+    rateLimiter: scaleOut.rateLimiter,
+    jobLeaseMs: config.jobLeaseMs,
     onCommitted: (events) => {
       hub.publish(events);
+      scaleOut.announce(events);
       for (const event of events) {
         if (event.type === 'message.received')
           metrics.inboundMessages.inc({ channel: event.data.message.channel });
@@ -166,7 +169,10 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     }),
   );
 
-  const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now());
+  const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now()).catch(() =>
+    // another instance may store the same keys at the same moment: a second pass finds them
+    registerBootstrapKeys(store, config.apiKeys, clock.now()),
+  );
   bootstrap.catch((error) =>
     log.error({ error: String(error) }, 'could not store the bootstrap API keys'),
   );
@@ -185,6 +191,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     connectors,
     connectorStatus,
     dispatcher,
+    scaleOut,
     auth: createApiKeyGuard({ store, defaultRatePerSecond: config.apiRateLimitPerSecond }),
     shutdown: shutdown.signal,
   };
@@ -288,9 +295,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
         onError: (error) => log.error({ error: String(error) }, 'job runner failed'),
       });
       runner.start();
-      dispatcher.start();
-      for (const connector of connectors.values()) {
-        if (!connector.start) continue;
+      const startConnector = async (connector: ConnectorV1) => {
+        if (!connector.start) return;
         try {
           await connector.start(connectorRuntime(connector));
         } catch (error) {
@@ -300,7 +306,21 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
             'connector failed to start',
           );
         }
-      }
+      };
+      const single = [...connectors.values()].filter((connector) => connector.singleListener);
+      for (const connector of connectors.values())
+        if (!connector.singleListener) await startConnector(connector);
+      // Webhook deliveries and single-listener connectors: here, or on the lease holder.
+      await scaleOut.start(engine, {
+        async start() {
+          dispatcher.start();
+          for (const connector of single) await startConnector(connector);
+        },
+        async stop() {
+          await dispatcher.stop();
+          for (const connector of single) await connector.stop?.().catch(() => {});
+        },
+      });
     },
     async listen(port = config.port, hostname = '127.0.0.1') {
       const server = await new Promise<Server>((resolve) => {
@@ -334,6 +354,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       await Promise.all(closing);
       clearTimeout(force);
       await bootstrap.catch(() => {});
+      await scaleOut.close();
       await engine.queue.close();
       await store.close();
     },

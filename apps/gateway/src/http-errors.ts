@@ -1,5 +1,6 @@
 import { type ErrorCode, ThreadlineError } from '@threadline/connector-kit';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 const statusByCode: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
@@ -50,7 +51,23 @@ export function errorResponse(context: Context, error: unknown): Response {
     );
   }
   if (error instanceof SyntaxError) {
-    return context.json(errorBody('validation_failed', 'the body is not valid JSON'), 400);
+    return context.json(
+      errorBody('validation_failed', 'the body is not valid JSON', { path: '(body)' }),
+      400,
+    );
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's own validators (e.g. a body that is not JSON) answer 400 through here.
+    const code =
+      error.status === 413
+        ? 'payload_too_large'
+        : error.status === 401
+          ? 'unauthorized'
+          : 'validation_failed';
+    return context.json(
+      errorBody(code, error.message || 'invalid request', { path: '(body)' }),
+      error.status as 400,
+    );
   }
   return context.json(errorBody('internal', 'an unexpected error occurred; it was logged'), 500);
 }

@@ -30,6 +30,22 @@ export function isPrivateAddress(address: string): boolean {
   return false;
 }
 
+/** The addresses a host resolves to, or none if it does not resolve within `timeoutMs`. */
+async function resolveWithin(host: string, timeoutMs: number): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string[]>((resolve) => {
+    timer = setTimeout(() => resolve([]), timeoutMs);
+  });
+  const resolved = lookup(host, { all: true })
+    .then((results) => results.map((result) => result.address))
+    .catch(() => [] as string[]);
+  try {
+    return await Promise.race([resolved, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Refuses webhook URLs that point inside the network (SSRF): the host, and every address it
  * resolves to, must be public. Returns the reason, or null when the URL is allowed.
@@ -45,11 +61,7 @@ export async function webhookUrlProblem(
   if (allowPrivate) return null;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback host`;
-  const addresses = isIP(host)
-    ? [host]
-    : await lookup(host, { all: true })
-        .then((results) => results.map((result) => result.address))
-        .catch(() => []);
+  const addresses = isIP(host) ? [host] : await resolveWithin(host, 2_000);
   if (addresses.length === 0) return `${host} does not resolve`;
   const internal = addresses.find(isPrivateAddress);
   return internal ? `${host} resolves to a private or loopback address (${internal})` : null;
