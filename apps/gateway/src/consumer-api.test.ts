@@ -200,6 +200,13 @@ describe('messages', () => {
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
         'payload_too_large',
       );
+      const ingress = await small.deliver(small.sms, {
+        kind: 'message',
+        id: 'SM-big',
+        from: '+14155550104',
+        content: text('y'.repeat(5000)),
+      });
+      expect(ingress.status).toBe(413);
     } finally {
       await small.close();
     }

@@ -157,16 +157,17 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   app.notFound((context) =>
     context.json(errorBody('not_found', `no route ${context.req.method} ${context.req.path}`), 404),
   );
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (context) =>
-        context.json(
-          errorBody('payload_too_large', `the body is larger than ${config.maxBodyBytes} bytes`),
-          413,
-        ),
-    }),
+  // Provider ingress reads its body itself, with the same limit (see routes/ingress.ts).
+  const limitBody = bodyLimit({
+    maxSize: config.maxBodyBytes,
+    onError: (context) =>
+      context.json(
+        errorBody('payload_too_large', `the body is larger than ${config.maxBodyBytes} bytes`),
+        413,
+      ),
+  });
+  app.use('*', async (context, next) =>
+    context.req.path.startsWith('/webhooks/') ? next() : limitBody(context, next),
   );
 
   const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now()).catch(() =>

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Clock, IdGenerator } from './ports.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -39,15 +39,13 @@ export function createIdGenerator(clock: Clock = systemClock): IdGenerator {
         sequence = 0;
       }
       lastMs = ms;
-      const bytes = randomBytes(16);
+      // Random bits from randomUUID (which draws from a cached entropy pool), with the
+      // timestamp, version and sequence written over its first 8 bytes.
+      const random = randomUUID();
       const time = ms.toString(16).padStart(12, '0');
-      for (let index = 0; index < 6; index++)
-        bytes[index] = Number.parseInt(time.slice(index * 2, index * 2 + 2), 16);
-      bytes[6] = 0x70 | (sequence >> 8);
-      bytes[7] = sequence & 0xff;
-      bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-      const hex = bytes.toString('hex');
-      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      const versionAndSequence = (0x7000 | sequence).toString(16);
+      const variant = ((Number.parseInt(random.slice(19, 20), 16) & 0x3) | 0x8).toString(16);
+      return `${time.slice(0, 8)}-${time.slice(8, 12)}-${versionAndSequence}-${variant}${random.slice(20, 23)}-${random.slice(24)}`;
     },
   };
 }

@@ -594,8 +594,8 @@ function toJob(row: Row): Job {
 
 /**
  * The embedded store: one SQLite file in WAL mode. Writes from concurrent requests are
- * batched into one transaction (group commit), each in its own savepoint, and each caller
- * is answered only after the batch commits. Reads use a second, read-only connection, so
+ * batched into one transaction (group commit), and each caller is answered only after the
+ * batch commits; a failing write fails alone. Reads use a second, read-only connection, so
  * they only ever see committed data.
  */
 export function createSqliteStore(settings: SqliteStoreSettings): Store {
@@ -620,9 +620,6 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
   let flushing = false;
   let closed = false;
 
-  const savepoint = writer.prepare('SAVEPOINT batch_item');
-  const release = writer.prepare('RELEASE batch_item');
-  const rollbackTo = writer.prepare('ROLLBACK TO batch_item');
   const begin = writer.prepare('BEGIN IMMEDIATE');
   const commit = writer.prepare('COMMIT');
   const rollback = writer.prepare('ROLLBACK');
@@ -635,39 +632,46 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
     });
   }
 
+  /** Run writes in one transaction; the first failure rolls all of them back and is thrown. */
+  async function commitTogether(items: PendingWrite[]): Promise<unknown[]> {
+    begin.run();
+    try {
+      const values: unknown[] = [];
+      for (const item of items) values.push(await item.work(transaction));
+      commit.run();
+      return values;
+    } catch (error) {
+      if (writer.inTransaction) rollback.run();
+      throw error;
+    }
+  }
+
+  /**
+   * Group commit: every queued write shares one transaction. Failures are rare, so writes run
+   * without savepoints; if one fails, the batch rolls back and each write runs again alone,
+   * so only the failing one fails (work functions only touch the transaction: re-running is safe).
+   */
   async function flush(): Promise<void> {
     scheduled = false;
     flushing = true;
     const batch = queue.splice(0, maxBatch);
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      begin.run();
-      for (const item of batch) {
-        savepoint.run();
-        try {
-          const value = await item.work(transaction);
-          release.run();
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          rollbackTo.run();
-          release.run();
-          outcomes.push({ ok: false, error });
+      const values = await commitTogether(batch);
+      for (const [index, item] of batch.entries()) item.resolve(values[index]);
+    } catch (error) {
+      if (batch.length === 1) batch[0]!.reject(error);
+      else {
+        for (const item of batch) {
+          try {
+            const [value] = await commitTogether([item]);
+            item.resolve(value);
+          } catch (failure) {
+            item.reject(failure);
+          }
         }
       }
-      commit.run();
-    } catch (error) {
-      if (writer.inTransaction) rollback.run();
-      for (const item of batch) item.reject(error);
-      flushing = false;
-      if (queue.length) schedule();
-      return;
     }
     flushing = false;
-    batch.forEach((item, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    });
     if (queue.length) schedule();
   }
 

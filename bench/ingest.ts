@@ -1,0 +1,237 @@
+/**
+ * Ingest throughput and latency, measured in one run against a bare Hono baseline on this
+ * machine: `npx tsx --conditions=@threadline/source bench/ingest.ts [--seconds 10]`.
+ *
+ * 1. req/s at 50 connections: bare Hono (same ~1 KB JSON body) vs the gateway ingesting
+ *    Telegram updates and signed Twilio webhooks (signature, normalize, dedupe, identity,
+ *    conversation, durable commit, fan-out to one SSE consumer).
+ * 2. latency at a fixed 1,000 msg/s: provider→ack (HTTP) and inbound→app (the SSE consumer
+ *    receives message.received), p50/p99, with bare Hono's ack latency as the baseline.
+ */
+
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import {
+  apiKey,
+  freePort,
+  percentile,
+  root,
+  startChild,
+  startGateway,
+  stopChild,
+  table,
+  telegramSecret,
+  telegramUpdate,
+  twilioInbound,
+} from './bench-support.js';
+
+const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 10);
+const connections = 50;
+
+interface Load {
+  url: string;
+  path: string;
+  rate?: number;
+  body: (sequence: number) => { body: string; headers: Record<string, string> };
+}
+
+let sequence = Date.now() % 1_000_000_000;
+async function load({ url, path, rate, body }: Load, duration = seconds) {
+  const result = await autocannon({
+    url,
+    connections: rate ? 20 : connections,
+    duration,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path,
+        setupRequest: (request) => {
+          sequence += 1;
+          const built = body(sequence);
+          return {
+            ...request,
+            body: built.body,
+            headers: { ...request.headers, ...built.headers },
+          };
+        },
+      },
+    ],
+  });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx + result.errors + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+const telegramLoad = (url: string): Load => ({
+  url,
+  path: '/webhooks/telegram/telegram',
+  body: (n) => ({
+    body: telegramUpdate(n),
+    headers: {
+      'content-type': 'application/json',
+      'x-telegram-bot-api-secret-token': telegramSecret,
+    },
+  }),
+});
+const twilioLoad = (url: string): Load => ({
+  url,
+  path: '/webhooks/sms/sms',
+  body: (n) => {
+    const signed = twilioInbound(url, n);
+    return {
+      body: signed.body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signed.signature,
+      },
+    };
+  },
+});
+
+/** An SSE consumer that records inbound→app latency from the `t=` stamp in each message. */
+function consume(base: string) {
+  const latencies: number[] = [];
+  let received = 0;
+  const abort = new AbortController();
+  const done = (async () => {
+    const response = await fetch(`${base}/v1/events?types=message.received`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+      signal: abort.signal,
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done: finished } = await reader.read();
+      if (finished) break;
+      buffer += decoder.decode(value, { stream: true });
+      let boundary = buffer.indexOf('\n\n');
+      while (boundary >= 0) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const data = block.split('\n').find((line) => line.startsWith('data:'));
+        const stamp = data ? /t=(\d+)/.exec(data) : null;
+        if (stamp) {
+          received += 1;
+          latencies.push(Date.now() - Number(stamp[1]));
+        }
+        boundary = buffer.indexOf('\n\n');
+      }
+    }
+  })().catch(() => {});
+  return {
+    get received() {
+      return received;
+    },
+    reset() {
+      latencies.length = 0;
+      received = 0;
+    },
+    latencies: () => [...latencies].sort((a, b) => a - b),
+    async stop() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+const rows: Array<Record<string, string | number>> = [];
+
+// --- bare Hono
+const barePort = await freePort();
+const bare = await startChild(
+  join(root, 'bench/servers/bare-hono.ts'),
+  { PORT: String(barePort) },
+  async () =>
+    (
+      await fetch(`http://127.0.0.1:${barePort}/webhooks/bare`, {
+        method: 'POST',
+        body: '{"update_id":1}',
+        headers: { 'content-type': 'application/json' },
+      })
+    ).ok,
+);
+const bareLoad: Load = {
+  url: `http://127.0.0.1:${barePort}`,
+  path: '/webhooks/bare',
+  body: (n) => ({ body: telegramUpdate(n), headers: { 'content-type': 'application/json' } }),
+};
+await load(bareLoad, 2);
+const bareThroughput = await load(bareLoad);
+const bareFixed = await load({ ...bareLoad, rate: 1000 });
+await stopChild(bare);
+rows.push({
+  run: 'bare Hono, 1 KB JSON',
+  'req/s': bareThroughput.rps,
+  'ratio to bare': '1.00',
+  'ack p50 ms': bareThroughput.p50,
+  'ack p99 ms': bareThroughput.p99,
+  errors: bareThroughput.non2xx,
+});
+
+// --- gateway
+const gateway = await startGateway();
+const consumer = consume(gateway.base);
+await load(telegramLoad(gateway.base), 2);
+for (const [name, workload] of [
+  ['gateway ingest, Telegram', telegramLoad(gateway.base)],
+  ['gateway ingest, Twilio SMS', twilioLoad(gateway.base)],
+] as const) {
+  const result = await load(workload);
+  rows.push({
+    run: name,
+    'req/s': result.rps,
+    'ratio to bare': (result.rps / bareThroughput.rps).toFixed(2),
+    'ack p50 ms': result.p50,
+    'ack p99 ms': result.p99,
+    errors: result.non2xx,
+  });
+}
+await new Promise((resolve) => setTimeout(resolve, 1000));
+consumer.reset();
+const fixed = await load({ ...telegramLoad(gateway.base), rate: 1000 });
+await new Promise((resolve) => setTimeout(resolve, 500));
+const eventLatencies = consumer.latencies();
+await consumer.stop();
+const rss =
+  Number(
+    (await import('node:fs'))
+      .readFileSync(`/proc/${gateway.child.pid}/status`, 'utf8')
+      .match(/VmRSS:\s+(\d+)/)?.[1] ?? 0,
+  ) / 1024;
+await stopChild(gateway.child);
+
+console.log(
+  `\nIngest throughput (${seconds} s per run, ${connections} connections, one SSE consumer on the gateway)\n`,
+);
+console.log(table(rows));
+console.log(`\nLatency at a fixed 1,000 msg/s (Telegram webhooks, ${seconds} s)\n`);
+console.log(
+  table([
+    {
+      hop: 'bare Hono ack (baseline)',
+      p50: bareFixed.p50,
+      p99: bareFixed.p99,
+      samples: bareFixed.total,
+    },
+    { hop: 'provider → gateway ack', p50: fixed.p50, p99: fixed.p99, samples: fixed.total },
+    {
+      hop: 'provider → app (SSE event)',
+      p50: percentile(eventLatencies, 50),
+      p99: percentile(eventLatencies, 99),
+      samples: eventLatencies.length,
+    },
+    {
+      hop: 'gateway-added ack p99 (vs bare)',
+      p50: '',
+      p99: Math.max(0, fixed.p99 - bareFixed.p99),
+      samples: '',
+    },
+  ]),
+);
+console.log(`\ngateway RSS after the run: ${rss.toFixed(0)} MB`);
