@@ -1,57 +1,114 @@
 /**
- * CPU profile of the gateway while it ingests Telegram webhooks:
- * `npx tsx --conditions=@threadline/source bench/profile-ingest.ts` prints the functions with the
- * most self time and writes the .cpuprofile (open it in Chrome DevTools) to bench/profiles/.
+ * CPU profile of the gateway while it ingests Telegram webhooks (or, with `--outbound`, sends
+ * SMS at 1,000/s through a fake provider):
+ * `npx tsx --conditions=@threadline/source bench/profile-ingest.ts [--outbound]` prints the
+ * functions with the most self time and writes the .cpuprofile files (open them in Chrome
+ * DevTools) to bench/profiles/.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { root, startGateway, stopChild, telegramSecret, telegramUpdate } from './bench-support.js';
+import {
+  apiKey,
+  freePort,
+  root,
+  startGateway,
+  stopChild,
+  telegramSecret,
+  telegramUpdate,
+} from './bench-support.js';
 
+const outbound = process.argv.includes('--outbound');
 const directory = join(root, 'bench/profiles');
 mkdirSync(directory, { recursive: true });
 const before = new Set(readdirSync(directory));
-const gateway = await startGateway({}, ['--cpu-prof', `--cpu-prof-dir=${directory}`]);
+
+const provider = createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    response.writeHead(201, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ sid: `SM${randomUUID().replace(/-/g, '')}`, status: 'queued' }));
+  });
+});
+const providerPort = await freePort();
+await new Promise<void>((resolve) => provider.listen(providerPort, '127.0.0.1', resolve));
+const gateway = await startGateway(
+  { TWILIO_API_BASE: `http://127.0.0.1:${providerPort}`, THREADLINE_API_RATE_LIMIT: '1000000' },
+  ['--cpu-prof', `--cpu-prof-dir=${directory}`],
+);
+
 let sequence = Date.now() % 1_000_000_000;
-await autocannon({
-  url: gateway.base,
-  connections: 50,
-  duration: Number(process.env.SECONDS ?? 8),
-  requests: [
-    {
+const request: autocannon.Request = outbound
+  ? {
+      method: 'POST',
+      path: '/v1/messages',
+      setupRequest: (base) => {
+        sequence += 1;
+        const body = JSON.stringify({
+          to: {
+            channel: 'sms',
+            address: `+1415555${String(1000 + (sequence % 5000)).padStart(4, '0')}`,
+          },
+          content: { type: 'text', text: `order ${sequence} has shipped` },
+        });
+        return {
+          ...base,
+          body,
+          headers: {
+            ...base.headers,
+            authorization: `Bearer ${apiKey}`,
+            'content-type': 'application/json',
+          },
+        };
+      },
+    }
+  : {
       method: 'POST',
       path: '/webhooks/telegram/telegram',
-      setupRequest: (request) => {
+      setupRequest: (base) => {
         sequence += 1;
         return {
-          ...request,
+          ...base,
           body: telegramUpdate(sequence),
           headers: {
-            ...request.headers,
+            ...base.headers,
             'content-type': 'application/json',
             'x-telegram-bot-api-secret-token': telegramSecret,
           },
         };
       },
-    },
-  ],
+    };
+await autocannon({
+  url: gateway.base,
+  connections: 50,
+  duration: Number(process.env.SECONDS ?? 8),
+  ...(outbound ? { overallRate: 1000 } : {}),
+  requests: [request],
 });
+await new Promise((resolve) => setTimeout(resolve, 2_000));
 await stopChild(gateway.child);
+provider.close();
 await new Promise((resolve) => setTimeout(resolve, 500));
-const file = readdirSync(directory).find(
-  (name) => !before.has(name) && name.endsWith('.cpuprofile'),
-);
-if (!file) throw new Error('no profile written');
-interface Node {
-  id: number;
+
+interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
-  children?: number[];
 }
-const profile = JSON.parse(readFileSync(join(directory, file), 'utf8')) as { nodes: Node[] };
+// The main thread's profile is the larger one (the module loader thread writes its own).
+const files = readdirSync(directory).filter(
+  (name) => !before.has(name) && name.endsWith('.cpuprofile'),
+);
+const profiles = files.map((file) => ({
+  file,
+  profile: JSON.parse(readFileSync(join(directory, file), 'utf8')) as { nodes: ProfileNode[] },
+}));
+const main = profiles.sort((a, b) => b.profile.nodes.length - a.profile.nodes.length)[0];
+if (!main) throw new Error('no profile written');
 const self = new Map<string, number>();
 let total = 0;
-for (const node of profile.nodes) {
+for (const node of main.profile.nodes) {
   const hits = node.hitCount ?? 0;
   total += hits;
   const where = node.callFrame.url.replace(/^.*\/(node_modules|packages|apps)\//, '$1/');
@@ -70,5 +127,5 @@ const top = (entries: Map<string, number>, count: number) =>
     .slice(0, count)
     .map(([key, hits]) => `${((hits / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
 console.log(
-  `profile: bench/profiles/${file}\n\nself time by package:\n${top(byPackage, 15).join('\n')}\n\ntop functions:\n${top(self, 25).join('\n')}`,
+  `${outbound ? 'outbound' : 'ingest'} profile: bench/profiles/${main.file}\n\nself time by package:\n${top(byPackage, 15).join('\n')}\n\ntop functions:\n${top(self, 25).join('\n')}`,
 );

@@ -94,6 +94,8 @@ export interface EngineOptions {
   sendBackoff?: BackoffPolicy;
   /** How long a claimed job is leased before another worker may take it. */
   jobLeaseMs?: number;
+  /** Provider calls in flight at once per worker (jobs of different conversations). Default 16. */
+  sendConcurrency?: number;
   /** The outbound job queue; default: the store's own outbox (embedded). */
   queue?: JobQueue;
   /** Per-connector send rate limits; default: in this process. */
@@ -141,6 +143,7 @@ export function createEngine(options: EngineOptions) {
   const policy: IdentityPolicy = { ...defaultIdentityPolicy, ...options.identityPolicy };
   const backoff = options.sendBackoff ?? defaultSendBackoff;
   const leaseMs = options.jobLeaseMs ?? 60_000;
+  const sendConcurrency = Math.max(1, options.sendConcurrency ?? 16);
   const inboxId = options.inboxId ?? 'default';
   const random = options.random ?? Math.random;
   const limiter: SendRateLimiter = options.rateLimiter ?? new RateLimiter();
@@ -1179,17 +1182,24 @@ export function createEngine(options: EngineOptions) {
    */
   async function runDueJobs(limit = 64): Promise<number> {
     const jobs = await queue.claim(clock.now(), leaseMs, limit);
-    for (const job of jobs) {
-      try {
-        if (job.kind === 'send') await runSendJob(job);
-        else await runFallbackJob(job);
-      } catch (error) {
-        log('error', 'job crashed; it runs again when its lease ends', {
-          jobId: job.id,
-          error: String(error),
-        });
+    // Claimed jobs belong to different conversations (or wait their turn in runSendJob), so
+    // several provider calls can be in flight at once.
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++]!;
+        try {
+          if (job.kind === 'send') await runSendJob(job);
+          else await runFallbackJob(job);
+        } catch (error) {
+          log('error', 'job crashed; it runs again when its lease ends', {
+            jobId: job.id,
+            error: String(error),
+          });
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(sendConcurrency, jobs.length) }, worker));
     return jobs.length;
   }
 
