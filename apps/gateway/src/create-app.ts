@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -144,6 +145,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   }) as ThreadlineApp;
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   const shutdown = new AbortController();
+  // every open event stream listens for shutdown
+  setMaxListeners(0, shutdown.signal);
 
   app.onError((error, context) => {
     const response = errorResponse(context, error);
