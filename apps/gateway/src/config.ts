@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -41,6 +42,8 @@ export interface GatewayConfig {
   databaseUrl: string | undefined;
   /** Connections each instance keeps to PostgreSQL (DATABASE_POOL_SIZE, default 10). */
   databasePoolSize: number;
+  /** PostgreSQL schema holding the tables (THREADLINE_DATABASE_SCHEMA, default public). */
+  databaseSchema: string;
   /**
    * Redis (REDIS_URL=redis://…): the outbound queue (BullMQ), send rate limits, the event
    * signal between instances, and the lease for listeners that run on one instance only.
@@ -52,7 +55,7 @@ export interface GatewayConfig {
   jobLeaseMs: number;
   /** How long the listeners' lease survives its holder (THREADLINE_LISTENER_LEASE, 15s). */
   listenerLeaseMs: number;
-  /** This instance's name in leases and logs (THREADLINE_INSTANCE_ID, default host-pid). */
+  /** This instance's name in leases and logs (THREADLINE_INSTANCE_ID, default host-pid-random). */
   instanceId: string;
   clock?: Clock;
   env: Environment;
@@ -103,11 +106,14 @@ export function configFromEnv(
     logLevel: (env.LOG_LEVEL as GatewayConfig['logLevel']) ?? 'info',
     databaseUrl,
     databasePoolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
+    databaseSchema: env.THREADLINE_DATABASE_SCHEMA?.trim() || 'public',
     redisUrl,
     redisPrefix: env.THREADLINE_REDIS_PREFIX?.trim() || 'threadline',
     jobLeaseMs: parseDuration(env.THREADLINE_JOB_LEASE ?? '60s'),
     listenerLeaseMs: parseDuration(env.THREADLINE_LISTENER_LEASE ?? '15s'),
-    instanceId: env.THREADLINE_INSTANCE_ID?.trim() || `${hostname()}-${process.pid}`,
+    instanceId:
+      env.THREADLINE_INSTANCE_ID?.trim() ||
+      `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     env,
     ...overrides,
   };

@@ -31,6 +31,7 @@ export function createGatewayStore(config: GatewayConfig, metrics: Metrics): Sto
     return createPostgresStore({
       connectionString: config.databaseUrl,
       poolSize: config.databasePoolSize,
+      schema: config.databaseSchema,
       onRetry: () => retries.inc(),
     });
   }

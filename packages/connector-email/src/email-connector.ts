@@ -72,6 +72,8 @@ export class EmailConnector implements ConnectorV1 {
   readonly id: string;
   readonly channel = 'email';
   readonly capabilities = emailCapabilities;
+  /** The inbound SMTP server listens on one gateway instance at a time. */
+  readonly singleListener: boolean;
   private readonly settings: ResolvedEmailSettings;
   private readonly transport: MailTransport | undefined;
   private readonly fetchImpl: typeof globalThis.fetch | undefined;
@@ -84,6 +86,7 @@ export class EmailConnector implements ConnectorV1 {
   constructor(settings: EmailConnectorSettings = {}) {
     this.settings = resolveEmailSettings(settings);
     this.id = this.settings.id;
+    this.singleListener = this.settings.inboundPort !== undefined;
     this.fetchImpl = settings.fetch;
     this.now = settings.now ?? (() => new Date());
     this.inboundTls = settings.inboundTls;

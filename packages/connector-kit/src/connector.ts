@@ -205,6 +205,13 @@ export interface ConnectorV1 {
   /** Start listeners of the connector's own (SMTP server, linked-device session). */
   start?(runtime: ConnectorRuntime): Promise<void>;
   stop?(): Promise<void>;
+  /**
+   * True when the listeners `start` opens must run on one gateway instance at a time (an
+   * SMTP port, a linked-device session, Telegram long polling). With several instances the
+   * gateway starts them only on the instance holding the listeners' lease, and `start`
+   * may be called again after `stop` when the lease moves back.
+   */
+  readonly singleListener?: boolean;
   status?(): ConnectorStatus;
   /** The pairing code (QR payload) while a linked-device session waits to be scanned. */
   pairingCode?(): string | null;

@@ -109,6 +109,8 @@ export class TelegramConnector implements ConnectorV1 {
   /** Telegram allows about 30 messages a second per bot and one a second per chat. */
   readonly rateLimit = { perSecond: 30, perRecipientPerSecond: 1 };
   readonly mode: TelegramMode;
+  /** Long polling runs on one gateway instance at a time (Telegram allows one poller). */
+  readonly singleListener: boolean;
   readonly webhookUrl: string | undefined;
   private readonly telegram: Telegram;
   private readonly webhookSecret: string;
@@ -162,6 +164,7 @@ export class TelegramConnector implements ConnectorV1 {
     }
     this.id = settings.id ?? 'telegram';
     this.mode = mode;
+    this.singleListener = mode === 'polling';
     this.webhookUrl = settings.webhookUrl;
     this.webhookSecret = webhookSecret;
     this.telegram = new Telegram(token, { apiRoot });

@@ -108,6 +108,8 @@ export class WhatsAppWebConnector implements ConnectorV1 {
   readonly channel = 'whatsapp';
   readonly capabilities = whatsAppWebCapabilities;
   readonly rateLimit: { perSecond: number };
+  /** One linked-device session: it runs (and sends) on one gateway instance at a time. */
+  readonly singleListener = true;
   readonly session: string;
   private client: WhatsAppWebClient | undefined;
   private readonly clientFactory: () => WhatsAppWebClient | Promise<WhatsAppWebClient>;

@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisEventSignal, type RedisEventSignal } from './redis-event-signal.js';
+import { redisUnavailable, testRedisUrl, uniquePrefix } from './test/index.js';
+
+const unavailable = await redisUnavailable();
+
+describe.skipIf(unavailable !== undefined)('cross-instance event signal', () => {
+  const signals: RedisEventSignal[] = [];
+  afterEach(async () => {
+    for (const signal of signals.splice(0)) await signal.close();
+  });
+
+  it('wakes a consumer on instance B when instance A commits, and only within one deployment', async () => {
+    const prefix = uniquePrefix('signal');
+    const a = createRedisEventSignal({ url: testRedisUrl, prefix });
+    const b = createRedisEventSignal({ url: testRedisUrl, prefix });
+    const elsewhere = createRedisEventSignal({ url: testRedisUrl, prefix: uniquePrefix('other') });
+    signals.push(a, b, elsewhere);
+    await Promise.all([a.ready, b.ready, elsewhere.ready]);
+    const heardElsewhere: number[] = [];
+    elsewhere.subscribe((cursor) => heardElsewhere.push(cursor));
+    const heard = new Promise<number[]>((resolve) => {
+      const cursors: number[] = [];
+      b.subscribe((cursor) => {
+        cursors.push(cursor);
+        if (cursors.length === 2) resolve(cursors);
+      });
+    });
+    await a.publish(41);
+    await a.publish(42);
+    expect(await heard).toEqual([41, 42]);
+    expect(heardElsewhere).toEqual([]);
+  });
+
+  it('stops calling a listener once it unsubscribes', async () => {
+    const prefix = uniquePrefix('signal');
+    const a = createRedisEventSignal({ url: testRedisUrl, prefix });
+    signals.push(a);
+    await a.ready;
+    const early: number[] = [];
+    const unsubscribe = a.subscribe((cursor) => early.push(cursor));
+    const late = new Promise<number>((resolve) => a.subscribe(resolve));
+    unsubscribe();
+    await a.publish(7);
+    expect(await late).toBe(7);
+    expect(early).toEqual([]);
+  });
+});

@@ -1,0 +1,254 @@
+import { MockConnector } from '@threadline/connector-kit';
+import {
+  createEngine,
+  createIdGenerator,
+  createManualClock,
+  createStoreJobQueue,
+  type Store,
+} from '@threadline/engine';
+import { testEngine, testJobQueue, testStore } from '@threadline/engine/test';
+import type { ThreadlineEvent } from '@threadline/schema';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from './migrations.js';
+import { createPostgresStore, type PostgresStore } from './postgres-store.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from './test/index.js';
+
+const unavailable = await postgresUnavailable();
+
+describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
+  let database: TestDatabase;
+  const schemas = new WeakMap<Store, string>();
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  /** One instance's store: its own pool on `schema` (a fresh schema when none is given). */
+  function open(schema = database.schemaName(), poolSize = 4): PostgresStore {
+    const store = createPostgresStore({ connectionString: database.url, schema, poolSize });
+    schemas.set(store, schema);
+    return store;
+  }
+
+  testStore('PostgreSQL', {
+    open: () => open(),
+    async reopen(store) {
+      await store.close();
+      return open(schemas.get(store));
+    },
+  });
+
+  testEngine('PostgreSQL', () => open());
+
+  testJobQueue('PostgreSQL outbox (shared by instances)', async () => {
+    const schema = database.schemaName();
+    const writer = open(schema);
+    // a second instance claims from the same outbox
+    const other = open(schema);
+    const queue = createStoreJobQueue(writer);
+    const otherQueue = createStoreJobQueue(other);
+    let turn = 0;
+    return {
+      queue: {
+        ...queue,
+        // claims alternate between the two instances: a lease holds across them
+        claim: (now, leaseMs, limit) =>
+          (turn++ % 2 === 0 ? queue : otherQueue).claim(now, leaseMs, limit),
+      },
+      add: (jobs) =>
+        writer.write(async (tx) => {
+          for (const job of jobs) {
+            if ((await tx.listJobs()).some((existing) => existing.id === job.id)) continue;
+            await tx.insertJob(job);
+          }
+        }),
+      close: async () => {
+        await writer.close();
+        await other.close();
+      },
+    };
+  });
+
+  describe('instances sharing one database', () => {
+    const stores: Store[] = [];
+    afterEach(async () => {
+      for (const store of stores.splice(0)) await store.close();
+    });
+
+    /** Two gateway instances: two pools over one schema, each with its own engine. */
+    async function twoInstances() {
+      const schema = database.schemaName();
+      const clock = createManualClock('2026-05-01T10:00:00.000Z');
+      const instances = [open(schema, 8), open(schema, 8)].map((store) => {
+        stores.push(store);
+        const whatsapp = new MockConnector({ channel: 'whatsapp' });
+        const sms = new MockConnector({ channel: 'sms' });
+        const engine = createEngine({
+          store,
+          clock,
+          ids: createIdGenerator(clock),
+          connectors: new Map([
+            ['whatsapp', whatsapp],
+            ['sms', sms],
+          ]),
+        });
+        const deliver = async (
+          connector: MockConnector,
+          id: string,
+          from: string,
+          text = `message ${id}`,
+        ) =>
+          (
+            await engine.ingest(
+              connector.id,
+              (
+                await connector.parse(
+                  connector.request({
+                    kind: 'message',
+                    id,
+                    from,
+                    content: { type: 'text', text },
+                  }),
+                )
+              ).events,
+            )
+          )[0]!;
+        return { store, engine, whatsapp, sms, deliver };
+      });
+      await Promise.all(instances.map((instance) => instance.store.ping()));
+      return { clock, a: instances[0]!, b: instances[1]! };
+    }
+
+    it('stores one message when two instances ingest the same redelivery at the same moment', async () => {
+      const { a, b } = await twoInstances();
+      const rounds = Array.from({ length: 25 }, (_, index) => index);
+      const receipts = await Promise.all(
+        rounds.map(async (index) => {
+          const from = `+1415555${String(1000 + index)}`;
+          return Promise.all([
+            a.deliver(a.sms, `SMredelivered${index}`, from),
+            b.deliver(b.sms, `SMredelivered${index}`, from),
+          ]);
+        }),
+      );
+      for (const pair of receipts) {
+        expect(pair.filter((receipt) => !receipt.duplicate)).toHaveLength(1);
+        expect(pair[0]!.messageId).toBe(pair[1]!.messageId);
+      }
+      const events = await a.store.read.listEvents(0, 10_000);
+      expect(events.filter((event) => event.type === 'message.received')).toHaveLength(25);
+      expect(events.filter((event) => event.type === 'conversation.opened')).toHaveLength(25);
+      expect(await a.store.read.listConversations({ limit: 100 })).toHaveLength(25);
+    });
+
+    it('opens one conversation when two instances see the same new customer at once', async () => {
+      const { a, b } = await twoInstances();
+      const customers = Array.from({ length: 20 }, (_, index) => `+1415556${String(1000 + index)}`);
+      // different messages, same new customer; half of them on WhatsApp and SMS (one phone)
+      const results = await Promise.all(
+        customers.map((from, index) =>
+          Promise.all([
+            a.deliver(a.sms, `SMfirst${index}`, from),
+            index % 2 === 0
+              ? b.deliver(b.whatsapp, `wamid.second${index}`, from)
+              : b.deliver(b.sms, `SMsecond${index}`, from),
+          ]),
+        ),
+      );
+      for (const [first, second] of results) {
+        expect(first.duplicate || second.duplicate).toBe(false);
+        expect(second.conversationId).toBe(first.conversationId);
+      }
+      const conversations = await a.store.read.listConversations({ limit: 100 });
+      expect(conversations).toHaveLength(20);
+      expect(new Set(conversations.map((conversation) => conversation.contactId)).size).toBe(20);
+    });
+
+    it('opens one new conversation when two instances reopen a customer after the window at once', async () => {
+      const { clock, a, b } = await twoInstances();
+      const from = '+14155557000';
+      const first = await a.deliver(a.sms, 'SMbefore', from);
+      await a.engine.resolveConversation(first.conversationId!);
+      clock.advance(2 * 24 * 60 * 60 * 1000);
+      const [left, right] = await Promise.all([
+        a.deliver(a.sms, 'SMafter1', from),
+        b.deliver(b.sms, 'SMafter2', from),
+      ]);
+      expect(left.conversationId).toBe(right.conversationId);
+      expect(left.conversationId).not.toBe(first.conversationId);
+      const open = await a.store.read.listConversations({ limit: 10, status: 'open' });
+      expect(open.map((conversation) => conversation.id)).toEqual([left.conversationId]);
+    });
+
+    it('never lets a reader following "events after N" miss an event while instances commit', async () => {
+      const { a, b } = await twoInstances();
+      const seen: ThreadlineEvent[] = [];
+      let cursor = 0;
+      let writing = true;
+      const follow = async () => {
+        while (writing) {
+          const page = await a.store.read.listEvents(cursor, 50);
+          seen.push(...page);
+          cursor = page.at(-1)?.cursor ?? cursor;
+        }
+        for (;;) {
+          const page = await a.store.read.listEvents(cursor, 500);
+          if (page.length === 0) return;
+          seen.push(...page);
+          cursor = page.at(-1)!.cursor;
+        }
+      };
+      const reader = follow();
+      const writers = [a, b].map(async (instance, side) => {
+        const inFlight: Array<Promise<unknown>> = [];
+        for (let index = 0; index < 200; index++) {
+          inFlight.push(
+            instance.deliver(
+              instance.sms,
+              `SMfollow${side}-${index}`,
+              `+1415558${String(1000 + (index % 30) + side * 100)}`,
+            ),
+          );
+        }
+        await Promise.all(inFlight);
+      });
+      await Promise.all(writers);
+      writing = false;
+      await reader;
+      const log = await a.store.read.listEvents(0, 100_000);
+      expect(log.filter((event) => event.type === 'message.received')).toHaveLength(400);
+      expect(seen.map((event) => event.cursor)).toEqual(log.map((event) => event.cursor));
+    });
+
+    it('migrates once when two instances start on an empty database at the same moment', async () => {
+      const schema = database.schemaName();
+      const starting = [open(schema), open(schema), open(schema)];
+      stores.push(...starting);
+      await Promise.all(starting.map((store) => store.ready));
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `SELECT version FROM "${schema}".threadline_migrations ORDER BY version`,
+        );
+        expect(rows.map((row) => row.version)).toEqual(migrations.map((_, index) => index + 1));
+      } finally {
+        await client.end();
+      }
+      await starting[0]!.write((tx) =>
+        tx.appendEvent(
+          'connector.status_changed',
+          { connectorId: 'sms', status: 'ready', detail: null },
+          '2026-05-01T10:00:00.000Z',
+          'evt-started',
+        ),
+      );
+      expect((await starting[2]!.read.listEvents(0, 10)).map((event) => event.id)).toEqual([
+        'evt-started',
+      ]);
+    });
+  });
+});
