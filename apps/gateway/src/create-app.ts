@@ -15,13 +15,13 @@ import {
   type Store,
   systemClock,
 } from '@threadline/engine';
-import { bodyLimit } from 'hono/body-limit';
 import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
 import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
 import { connectorsFromEnv } from './connectors-from-env.js';
 import { errorBody, errorResponse } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { readBody } from './read-body.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerConsumerRoutes } from './routes/consumer-api.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -160,18 +160,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   app.notFound((context) =>
     context.json(errorBody('not_found', `no route ${context.req.method} ${context.req.path}`), 404),
   );
-  // Provider ingress reads its body itself, with the same limit (see routes/ingress.ts).
-  const limitBody = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: (context) =>
-      context.json(
-        errorBody('payload_too_large', `the body is larger than ${config.maxBodyBytes} bytes`),
-        413,
-      ),
-  });
-  app.use('*', async (context, next) =>
-    context.req.path.startsWith('/webhooks/') ? next() : limitBody(context, next),
-  );
+  app.use('*', readBody(config.maxBodyBytes));
+
 
   const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now()).catch(() =>
     // another instance may store the same keys at the same moment: a second pass finds them

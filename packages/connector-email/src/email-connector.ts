@@ -71,6 +71,8 @@ export class EmailConnector implements ConnectorV1 {
   readonly specificationVersion = 'v1' as const;
   readonly id: string;
   readonly channel = 'email';
+  /** Replies carry In-Reply-To/References and the thread's subject: send needs the history. */
+  readonly threadHistory = true;
   readonly capabilities = emailCapabilities;
   /** The inbound SMTP server listens on one gateway instance at a time. */
   readonly singleListener: boolean;

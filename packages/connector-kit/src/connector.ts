@@ -219,6 +219,11 @@ export interface ConnectorV1 {
   fetchMedia?(
     mediaId: string,
   ): Promise<{ contentType: string; body: Uint8Array; filename?: string }>;
+  /**
+   * True when `send` uses the conversation's history: `threadExternalIds` and an earlier
+   * `channelData.subject` (email threading). Other connectors are spared the lookup.
+   */
+  readonly threadHistory?: boolean;
   /** Suggested outbound rate limit, messages per second (per connector). */
   readonly rateLimit?: { perSecond: number; perRecipientPerSecond?: number };
 }

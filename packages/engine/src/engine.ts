@@ -1020,7 +1020,10 @@ export function createEngine(options: EngineOptions) {
 
   async function buildOutbound(message: Message, connector: ConnectorV1): Promise<OutboundMessage> {
     const reader = store.read;
-    const history = await reader.listConversationMessages(message.conversationId, { limit: 500 });
+    // Only connectors that thread by earlier messages (email References, a subject) need the history.
+    const history = connector.threadHistory
+      ? await reader.listConversationMessages(message.conversationId, { limit: 500 })
+      : [];
     const threadExternalIds = history
       .filter(
         (entry) =>
@@ -1053,8 +1056,9 @@ export function createEngine(options: EngineOptions) {
       await queue.complete(job);
       return;
     }
-    // Order per conversation: an earlier message still waiting holds this one back.
-    if (await store.read.hasEarlierQueued(message.conversationId, message.id)) {
+    // Order per conversation: an earlier message still waiting holds this one back. (The
+    // embedded queue already hands out one job per conversation at a time.)
+    if (!queue.inStore && (await store.read.hasEarlierQueued(message.conversationId, message.id))) {
       await queue.reschedule(
         job,
         new Date(clock.now().getTime() + 250),

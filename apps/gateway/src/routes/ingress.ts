@@ -1,6 +1,4 @@
-import type { IncomingMessage } from 'node:http';
 import { ConnectorError, type InboundRequest, ThreadlineError } from '@threadline/connector-kit';
-import type { Context } from 'hono';
 import { errorBody } from '../http-errors.js';
 import type { App, RouteRuntime } from './route-helpers.js';
 
@@ -18,29 +16,6 @@ export function toInboundRequest(
     url = `${publicUrl}${incoming.pathname}${incoming.search}`;
   }
   return { method: request.method, url, headers, body };
-}
-
-/**
- * The raw body, at most `limit` bytes (null when larger). Under the Node server it is read
- * straight from the socket: going through the Fetch `Request` costs a Request object and an
- * AbortSignal per webhook, which showed in the ingest profile.
- */
-async function readBody(context: Context, limit: number): Promise<string | null> {
-  const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming || incoming.readableEnded) {
-    const text = await context.req.text();
-    return Buffer.byteLength(text) > limit ? null : text;
-  }
-  const declared = Number(incoming.headers['content-length'] ?? 0);
-  if (declared > limit) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -84,17 +59,7 @@ export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
     }
     // Read through Hono's request helpers: touching `context.req.raw` would make the Node
     // adapter build a full Fetch Request (and an AbortSignal) for every webhook.
-    const body = await readBody(context, runtime.config.maxBodyBytes);
-    if (body === null) {
-      metrics.ingestRequests.inc({ channel, outcome: 'payload_too_large' });
-      return context.json(
-        errorBody(
-          'payload_too_large',
-          `the body is larger than ${runtime.config.maxBodyBytes} bytes`,
-        ),
-        413,
-      );
-    }
+    const body = await context.req.text();
     const request = toInboundRequest(
       { method: context.req.method, url: context.req.url, headers: context.req.header() },
       body,
