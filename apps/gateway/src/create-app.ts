@@ -162,7 +162,6 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   );
   app.use('*', readBody(config.maxBodyBytes));
 
-
   const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now()).catch(() =>
     // another instance may store the same keys at the same moment: a second pass finds them
     registerBootstrapKeys(store, config.apiKeys, clock.now()),

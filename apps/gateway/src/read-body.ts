@@ -24,11 +24,15 @@ async function readLimited(incoming: IncomingMessage, limit: number): Promise<st
  */
 export function readBody(limit: number): MiddlewareHandler {
   const tooLarge = `the body is larger than ${limit} bytes`;
-  const fallback = bodyLimit({ maxSize: limit, onError: (context) => context.json(errorBody('payload_too_large', tooLarge), 413) });
+  const fallback = bodyLimit({
+    maxSize: limit,
+    onError: (context) => context.json(errorBody('payload_too_large', tooLarge), 413),
+  });
   return async (context, next) => {
     if (context.req.method === 'GET' || context.req.method === 'HEAD') return next();
     const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    if (!incoming || incoming.readableEnded || incoming.readableFlowing !== null) return fallback(context, next);
+    if (!incoming || incoming.readableEnded || incoming.readableFlowing !== null)
+      return fallback(context, next);
     const text = await readLimited(incoming, limit);
     if (text === null) return context.json(errorBody('payload_too_large', tooLarge), 413);
     (context.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
