@@ -16,27 +16,28 @@ for (const group of ['packages', 'apps']) {
     if (!existsSync(report)) continue;
     const data = JSON.parse(readFileSync(report, 'utf8'));
     passed += data.numPassedTests ?? 0;
-    failed +=
-      (data.numFailedTests ?? 0) +
-      (data.numFailedTestSuites ?? 0) -
-      countSuitesWithFailedTests(data);
+    failed += (data.numFailedTests ?? 0) + countFilesFailedWithoutTests(data);
     skipped += (data.numPendingTests ?? 0) + (data.numTodoTests ?? 0);
     for (const file of data.testResults ?? []) {
       for (const test of file.assertionResults ?? []) {
         if (test.status === 'failed') failures.push(`${group}/${name}: ${test.fullName}`);
       }
-      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
+      if (
+        file.status === 'failed' &&
+        !(file.assertionResults ?? []).some((test) => test.status === 'failed')
+      ) {
         failures.push(`${group}/${name}: ${file.name} (${(file.message ?? '').split('\n')[0]})`);
       }
     }
   }
 }
 
-function countSuitesWithFailedTests(data) {
+/** Test files that failed before any test could fail (an import error, a crash). */
+function countFilesFailedWithoutTests(data) {
   return (data.testResults ?? []).filter(
     (file) =>
       file.status === 'failed' &&
-      (file.assertionResults ?? []).some((test) => test.status === 'failed'),
+      !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
   ).length;
 }
 

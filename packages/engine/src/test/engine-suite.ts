@@ -520,17 +520,21 @@ export function testEngine(name: string, factory: StoreFactory): void {
       expect(sentText).toBe(long);
     });
 
-    it('emits events with strictly increasing cursors in commit order', async () => {
+    it('gives every committed event one cursor, and the log lists them all in cursor order', async () => {
       await Promise.all(
         Array.from({ length: 30 }, (_, index) =>
           harness.inbound(harness.sms, `+1415555${String(2000 + index)}`, `n${index}`),
         ),
       );
-      const cursors = harness.events.map((event) => event.cursor);
+      const log = await harness.store.read.listEvents(0, 1000);
+      const cursors = log.map((event) => event.cursor);
       expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
       expect(new Set(cursors).size).toBe(cursors.length);
-      const log = await harness.store.read.listEvents(0, 1000);
-      expect(log.map((event) => event.id)).toEqual(harness.events.map((event) => event.id));
+      // every event a commit announced is in the log, once (announcements of concurrent
+      // commits may arrive in any order; consumers read the log, which is in cursor order)
+      expect(
+        [...harness.events].sort((a, b) => a.cursor - b.cursor).map((event) => event.id),
+      ).toEqual(log.map((event) => event.id));
     });
 
     it('sends to a new customer by address, opening a conversation', async () => {
