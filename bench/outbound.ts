@@ -78,7 +78,12 @@ const run = (rate?: number) =>
 
 await run(500);
 const throughput = await run();
-await new Promise((resolve) => setTimeout(resolve, 3_000));
+// let the queue drain completely, so the fixed-rate run starts from an empty queue
+const accepted = sequence;
+const drainDeadline = Date.now() + 120_000;
+while (received < accepted && Date.now() < drainDeadline)
+  await new Promise((resolve) => setTimeout(resolve, 200));
+
 latencies.length = 0;
 const fixed = await run(1000);
 await new Promise((resolve) => setTimeout(resolve, 2_000));
