@@ -168,3 +168,10 @@ export function table(rows: Array<Record<string, string | number>>): string {
     ...rows.map((row) => line(columns.map((column) => String(row[column])))),
   ].join('\n');
 }
+
+/** A numeric command-line option (`--name 10`), or the default when it is absent. */
+export function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : Number.NaN;
+  return Number.isFinite(value) ? value : fallback;
+}

@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import {
   apiKey,
   freePort,
+  option,
   percentile,
   root,
   startChild,
@@ -25,7 +26,7 @@ import {
   twilioInbound,
 } from './bench-support.js';
 
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 10);
+const seconds = option('--seconds', 10);
 const connections = 50;
 
 interface Load {

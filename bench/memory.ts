@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { MockConnector } from '@threadline/connector-kit';
 import { createEngine } from '@threadline/engine';
 import { createSqliteStore } from '@threadline/store-sqlite';
-import { apiKey, startGateway, stopChild, table } from './bench-support.js';
+import { apiKey, option, startGateway, stopChild, table } from './bench-support.js';
 
 const argument = (name: string, fallback: number) =>
   Number(process.argv[process.argv.indexOf(name) + 1] || fallback);
-const conversations = argument('--conversations', 100_000);
-const streams = argument('--streams', 1_000);
+const conversations = option('--conversations', 100_000);
+const streams = option('--streams', 1_000);
 const rss = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 

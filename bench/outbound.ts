@@ -11,6 +11,7 @@ import autocannon from 'autocannon';
 import {
   apiKey,
   freePort,
+  option,
   percentile,
   startGateway,
   stopChild,
@@ -18,7 +19,7 @@ import {
   twilioAccount,
 } from './bench-support.js';
 
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 10);
+const seconds = option('--seconds', 10);
 const latencies: number[] = [];
 let received = 0;
 const providerPort = await freePort();
