@@ -26,6 +26,7 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import Database from 'better-sqlite3';
+import { startCheckpointWorker } from './checkpoint-worker.js';
 import { migrate } from './migrations.js';
 
 export type Durability = 'normal' | 'fsync';
@@ -38,6 +39,8 @@ export interface SqliteStoreSettings {
    * the last commits on power loss. `fsync`: every commit reaches the disk before it resolves.
    */
   durability?: Durability;
+  /** Run WAL checkpoints in a worker thread instead of inside commits (default true). */
+  checkpointInWorker?: boolean;
   /** Most writes one group commit may carry. */
   maxBatch?: number;
 }
@@ -606,6 +609,12 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
   writer.pragma(`synchronous = ${settings.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
   writer.pragma('foreign_keys = ON');
   writer.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker thread, never inside a commit (see checkpoint-worker.ts).
+  const checkpoints =
+    inMemory || settings.checkpointInWorker === false
+      ? undefined
+      : startCheckpointWorker(settings.filename);
+  if (checkpoints) writer.pragma('wal_autocheckpoint = 0');
   migrate(writer);
   // An embedded store belongs to one process: jobs a previous (crashed) process had leased
   // are free again at once, so queued sends resume right after a restart.
@@ -693,6 +702,7 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
         await new Promise((resolve) => setImmediate(resolve));
       closed = true;
       if (!inMemory) {
+        await checkpoints?.stop();
         writer.pragma('wal_checkpoint(TRUNCATE)');
         reader.close();
       }
