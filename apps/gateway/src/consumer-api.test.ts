@@ -190,6 +190,22 @@ describe('messages', () => {
     expect(conflict.status).toBe(409);
   });
 
+  it('creates one message for concurrent requests with the same Idempotency-Key', async () => {
+    const body = { to: { channel: 'sms', address: '+1 415 555 0105' }, content: text('one only') };
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        harness.api('/v1/messages', { json: body, headers: { 'idempotency-key': 'race-1' } }),
+      ),
+    );
+    expect(responses.map((response) => response.status)).toEqual([202, 202, 202, 202, 202]);
+    const ids = await Promise.all(
+      responses.map(async (response) => ((await response.json()) as Message).id),
+    );
+    expect(new Set(ids).size).toBe(1);
+    await harness.gateway.engine.drainJobs();
+    expect(harness.sms.sent).toHaveLength(1);
+  });
+
   it('answers 413 for an over-large body', async () => {
     const small = createTestGateway({ maxBodyBytes: 1024 });
     try {

@@ -150,8 +150,9 @@ function mutations(corpus: string[]) {
       const paths: Array<Array<string | number>> = [];
       const walk = (node: unknown, path: Array<string | number>) => {
         paths.push(path);
-        if (Array.isArray(node)) node.forEach((child, index) => walk(child, [...path, index]));
-        else if (node && typeof node === 'object')
+        if (Array.isArray(node)) {
+          for (const [index, child] of node.entries()) walk(child, [...path, index]);
+        } else if (node && typeof node === 'object')
           for (const [key, child] of Object.entries(node)) walk(child, [...path, key]);
       };
       walk(parsed, []);

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import type { ConnectorV1 } from '@threadline/connector-kit';
+import type { ConnectorV1, OutboundMessage } from '@threadline/connector-kit';
 import type { Engine, EventHub, Job, JobQueue, SendRateLimiter, Store } from '@threadline/engine';
 import {
+  createRedisBroadcast,
   createRedisEventSignal,
   createRedisJobQueue,
   createRedisLease,
@@ -49,6 +50,18 @@ export interface SingleInstanceWork {
 
 export type ScaleOut = ReturnType<typeof createScaleOut>;
 
+/**
+ * A connector that delivers into connections held by one instance (the web chat widget's
+ * sockets): `openSockets(address)` counts this instance's connections to a recipient.
+ */
+interface SocketConnector extends ConnectorV1 {
+  openSockets(address: string): number;
+}
+
+function isSocketConnector(connector: ConnectorV1 | undefined): connector is SocketConnector {
+  return typeof (connector as { openSockets?: unknown } | undefined)?.openSockets === 'function';
+}
+
 /** How long a send through a connector owned by another instance waits before it is offered again. */
 const handOffDelayMs = 250;
 /** How often committed jobs stranded in the outbox (a crash between commit and hand-over) are relayed. */
@@ -82,6 +95,40 @@ export function createScaleOut(options: {
   const signal: RedisEventSignal | undefined = redisUrl
     ? createRedisEventSignal({ url: redisUrl, prefix, publisher: connection!.redis })
     : undefined;
+  /**
+   * Socket deliveries: a reply sent by one instance reaches the visitor's socket on another.
+   * Each send is broadcast; every other instance holding a socket of that visitor pushes it.
+   */
+  const socketConnectors = [...options.connectors.values()].filter(isSocketConnector);
+  const broadcast =
+    redisUrl && socketConnectors.length > 0
+      ? createRedisBroadcast({
+          url: redisUrl,
+          prefix,
+          name: 'socket-delivery',
+          publisher: connection!.redis,
+        })
+      : undefined;
+  const localSends = new Map<string, (message: OutboundMessage) => Promise<unknown>>();
+  if (broadcast) {
+    for (const connector of socketConnectors) {
+      const send = connector.send.bind(connector);
+      localSends.set(connector.id, send);
+      connector.send = async (message) => {
+        const result = await send(message);
+        broadcast
+          .publish(
+            JSON.stringify({ origin: config.instanceId, connectorId: connector.id, message }),
+          )
+          .catch((error: unknown) =>
+            log.warn({ error: String(error) }, 'could not pass a socket delivery on'),
+          );
+        return result;
+      };
+    }
+  }
+  let unsubscribeDeliveries: (() => void) | undefined;
+
   /** Connectors whose listeners and sends belong to the lease holder. */
   const owned = new Set(
     [...options.connectors.values()]
@@ -92,6 +139,7 @@ export function createScaleOut(options: {
   let relayTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
   let announced = 0;
+  let signalScheduled = false;
   let closed = false;
 
   const holdsListeners = () => (lease ? lease.held : true);
@@ -162,12 +210,22 @@ export function createScaleOut(options: {
       return holdsListeners();
     },
 
-    /** Tell the other instances that events committed here (call after every commit). */
+    /**
+     * Tell the other instances that events committed here (call after every commit). Commits
+     * finishing together share one signal, carrying the highest cursor.
+     */
     announce(events: ThreadlineEvent[]): void {
       const cursor = events.reduce((highest, event) => Math.max(highest, event.cursor), 0);
-      if (cursor > announced) announced = cursor;
-      signal?.publish(cursor).catch((error: unknown) => {
-        log.warn({ error: String(error) }, 'could not signal other instances');
+      if (cursor <= announced) return;
+      announced = cursor;
+      if (!signal || closed || signalScheduled) return;
+      signalScheduled = true;
+      setImmediate(() => {
+        signalScheduled = false;
+        if (closed) return;
+        signal.publish(announced).catch((error: unknown) => {
+          log.warn({ error: String(error) }, 'could not signal other instances');
+        });
       });
     },
 
@@ -176,6 +234,25 @@ export function createScaleOut(options: {
      * outbox jobs, and run `singleInstance` here whenever this instance holds the lease.
      */
     async start(engine: Engine, singleInstance: SingleInstanceWork): Promise<void> {
+      if (broadcast) {
+        unsubscribeDeliveries = broadcast.subscribe((payload) => {
+          const delivery = JSON.parse(payload) as {
+            origin: string;
+            connectorId: string;
+            message: OutboundMessage;
+          };
+          if (delivery.origin === config.instanceId) return;
+          const connector = options.connectors.get(delivery.connectorId);
+          if (!isSocketConnector(connector)) return;
+          if (connector.openSockets(delivery.message.to.address) === 0) return;
+          void localSends
+            .get(connector.id)?.(delivery.message)
+            .catch(() => {});
+        });
+        await broadcast.ready.catch((error: unknown) =>
+          log.error({ error: String(error) }, 'socket deliveries could not subscribe'),
+        );
+      }
       if (signal) {
         unsubscribe = signal.subscribe((cursor) => {
           // this instance's own commits already woke its consumers
@@ -234,10 +311,12 @@ export function createScaleOut(options: {
       closed = true;
       if (relayTimer) clearTimeout(relayTimer);
       unsubscribe?.();
+      unsubscribeDeliveries?.();
       await lease?.stop();
       await queue?.close();
       await rateLimiter?.close();
       await signal?.close();
+      await broadcast?.close();
       await connection?.release();
     },
   };

@@ -925,7 +925,13 @@ export function createEngine(options: EngineOptions) {
   }
 
   /** Send a message to a contact. Persisted as `queued` with a durable job before this resolves. */
-  async function send(request: SendRequest): Promise<Message> {
+  async function send(
+    request: SendRequest,
+    options: {
+      /** Runs in the same transaction once the message is queued (an idempotency record). */
+      inTransaction?: (transaction: StoreTransaction, message: Message) => Promise<void>;
+    } = {},
+  ): Promise<Message> {
     return transact(async (unit) => {
       let contact: ContactRecord | undefined;
       if (request.contactId) {
@@ -1012,7 +1018,9 @@ export function createEngine(options: EngineOptions) {
         lastMessageAt: iso(unit.now),
         updatedAt: iso(unit.now),
       });
-      return (await unit.tx.getMessage(message.id)) ?? message;
+      const queued = (await unit.tx.getMessage(message.id)) ?? message;
+      await options.inTransaction?.(unit.tx, queued);
+      return queued;
     });
   }
 

@@ -1,3 +1,4 @@
+export * from './redis-broadcast.js';
 export * from './redis-connection.js';
 export * from './redis-event-signal.js';
 export * from './redis-job-queue.js';

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisEventSignal, type RedisEventSignal } from './redis-event-signal.js';
+import { createRedisBroadcast } from './redis-broadcast.js';
+import { createRedisEventSignal } from './redis-event-signal.js';
 import { redisUnavailable, testRedisUrl, uniquePrefix } from './test/index.js';
 
 const unavailable = await redisUnavailable();
 
 describe.skipIf(unavailable !== undefined)('cross-instance event signal', () => {
-  const signals: RedisEventSignal[] = [];
+  const signals: Array<{ close(): Promise<void> }> = [];
   afterEach(async () => {
     for (const signal of signals.splice(0)) await signal.close();
   });
@@ -44,5 +45,22 @@ describe.skipIf(unavailable !== undefined)('cross-instance event signal', () => 
     await a.publish(7);
     expect(await late).toBe(7);
     expect(early).toEqual([]);
+  });
+
+  it('broadcasts a payload to every instance of the deployment', async () => {
+    const prefix = uniquePrefix('broadcast');
+    const a = createRedisBroadcast({ url: testRedisUrl, prefix, name: 'webchat' });
+    const b = createRedisBroadcast({ url: testRedisUrl, prefix, name: 'webchat' });
+    const otherName = createRedisBroadcast({ url: testRedisUrl, prefix, name: 'other' });
+    signals.push(a, b, otherName);
+    await Promise.all([a.ready, b.ready, otherName.ready]);
+    const elsewhere: string[] = [];
+    otherName.subscribe((payload) => elsewhere.push(payload));
+    const heard = Promise.all(
+      [a, b].map((instance) => new Promise<string>((resolve) => instance.subscribe(resolve))),
+    );
+    await a.publish('{"visitor":"v1"}');
+    expect(await heard).toEqual(['{"visitor":"v1"}', '{"visitor":"v1"}']);
+    expect(elsewhere).toEqual([]);
   });
 });

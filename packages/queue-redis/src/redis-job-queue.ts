@@ -107,7 +107,7 @@ export function createRedisJobQueue(settings: RedisJobQueueSettings): RedisJobQu
         autorun: false,
         lockDuration: leaseMs,
         // checks often enough that an abandoned job is free again soon after its lease ends
-        stalledInterval: Math.max(100, Math.min(30_000, Math.floor(leaseMs / 2))),
+        stalledInterval: Math.max(100, Math.min(30_000, Math.floor(leaseMs / 4))),
         maxStalledCount: settings.maxStalls ?? 10,
         removeOnComplete: { age: keepCompletedSeconds },
       });

@@ -28,18 +28,23 @@ export interface RedisLease {
   holder(): Promise<string | null>;
 }
 
-// Renew or release only a lease we still hold (compare-and-set on the owner).
-const renewScript = `if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+// Take the lease when free (SET NX PX) or renew it when it is ours; an answer lost on the way
+// back is harmless, because the next attempt finds the lease still ours.
+const acquireScript = `local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end
+if not holder then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+// Release only a lease we still hold.
 const releaseScript = `if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1]) else return 0 end`;
 
 /**
  * A lease for work that must run on one instance at a time (the SMTP listener, the
- * whatsapp-web.js session, Telegram long polling, webhook deliveries): `SET NX PX` to take
- * it, renewed every third of its TTL while held. When the holder dies its lease expires
- * and the next instance to try takes over. A holder that cannot renew in time (Redis
- * unreachable) gives the work up before the lease can pass to another instance.
+ * whatsapp-web.js session, Telegram long polling, webhook deliveries): taken when free
+ * (`SET NX PX`) and renewed every third of its TTL while held, in one script. When the
+ * holder dies its lease expires and the next instance to try takes over. A holder that
+ * cannot renew in time (Redis unreachable or slow) gives the work up before the lease can
+ * pass to another instance.
  */
 export function createRedisLease(settings: RedisLeaseSettings): RedisLease {
   const { redis, release } = openRedis(settings.connection);
@@ -58,12 +63,20 @@ export function createRedisLease(settings: RedisLeaseSettings): RedisLease {
     await settings.onChange?.(next);
   }
 
+  /** A Redis call that gives up after a third of the TTL (a client may queue while offline). */
+  function bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not answer in time')), ttlMs / 3);
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  }
+
   async function attempt(): Promise<void> {
     const startedAt = Date.now();
     try {
-      const ok = held
-        ? Number(await redis.eval(renewScript, 1, key, owner, String(ttlMs))) === 1
-        : (await redis.set(key, owner, 'PX', ttlMs, 'NX')) === 'OK';
+      const ok =
+        Number(await bounded(redis.eval(acquireScript, 1, key, owner, String(ttlMs)))) === 1;
       if (ok) heldUntil = startedAt + ttlMs;
       await change(ok);
     } catch {

@@ -81,6 +81,16 @@ export const migrations: string[] = [
       RETURNING events.id, events.cursor;
   END;
   $$;
+  -- Looks an identity up under its address lock (held until commit): creating a contact for an
+  -- address takes turns across instances. Each statement of a function sees fresh commits, so
+  -- the lookup after the wait sees what the previous holder committed.
+  CREATE FUNCTION threadline_find_identity_locked(wanted_channel TEXT, wanted_address TEXT)
+  RETURNS SETOF identities LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('identity:' || wanted_address));
+    RETURN QUERY SELECT * FROM identities WHERE channel = wanted_channel AND address = wanted_address;
+  END;
+  $$;
   CREATE TABLE jobs (
     seq BIGSERIAL PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,

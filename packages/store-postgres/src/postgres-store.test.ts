@@ -223,6 +223,28 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       expect(seen.map((event) => event.cursor)).toEqual(log.map((event) => event.cursor));
     });
 
+    it('answers concurrent writes in the order of their cursors', async () => {
+      const store = open(database.schemaName(), 8);
+      stores.push(store);
+      const answeredCursors: number[] = [];
+      await Promise.all(
+        Array.from({ length: 300 }, (_, index) =>
+          store
+            .write((tx) =>
+              tx.appendEvent(
+                'connector.status_changed',
+                { connectorId: `c${index}`, status: 'ready', detail: null },
+                '2026-05-01T10:00:00.000Z',
+                `evt-order-${index}`,
+              ),
+            )
+            .then((event) => answeredCursors.push(event.cursor)),
+        ),
+      );
+      expect(answeredCursors).toEqual([...answeredCursors].sort((x, y) => x - y));
+      expect(new Set(answeredCursors).size).toBe(300);
+    });
+
     it('migrates once when two instances start on an empty database at the same moment', async () => {
       const schema = database.schemaName();
       const starting = [open(schema), open(schema), open(schema)];

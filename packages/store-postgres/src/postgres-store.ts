@@ -69,6 +69,20 @@ export function isRetryableConflict(error: unknown): boolean {
 }
 
 const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * Statements are prepared once per connection under a name (the server plans them once);
+ * the same text gets the same name in every connection.
+ */
+const statementNames = new Map<string, string>();
+function prepared(text: string, values: unknown[] = []): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `threadline_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
+}
 const optionalText = (value: unknown) =>
   value === null || value === undefined ? null : String(value);
 
@@ -299,19 +313,33 @@ interface BufferedEvent {
   event: { id: string; cursor: number; type: EventType; time: string; data: unknown };
 }
 
+/** How a transaction reaches its connection besides single statements. */
+interface Connection {
+  /** Several statements in one round trip (simple query protocol); the first one's rows. */
+  batch(sql: string): Promise<Row[]>;
+  /** A string as an SQL literal. */
+  literal(text: string): string;
+}
+
 /**
- * One write's transaction on its own connection. Events are buffered and appended just
- * before commit, under the sequencer lock (see {@link createPostgresStore}); the event
- * objects handed back get their cursors then, before the write resolves.
+ * One write's transaction on its own connection. Events are buffered and appended at
+ * commit, under the sequencer lock (see {@link createPostgresStore}); the event objects
+ * handed back get their cursors then, before the write resolves.
  */
 class Transaction extends Queries implements StoreTransaction {
   private pending: BufferedEvent[] = [];
+  private readonly lockedAddresses = new Set<string>();
+  /** The first cursor this transaction appended, once it has appended events. */
+  firstCursor: number | undefined;
 
-  constructor(run: Run) {
+  constructor(
+    run: Run,
+    private readonly connection: Connection,
+  ) {
     super(run, ' FOR UPDATE');
   }
 
-  /** Append the buffered events: takes the sequencer lock, held until commit. */
+  /** Append the buffered events now (a read of the log inside the transaction needs them). */
   async flushEvents(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
@@ -325,8 +353,46 @@ class Transaction extends Queries implements StoreTransaction {
         batch.map((item) => json(item.event.data)),
       ],
     );
+    this.assignCursors(batch, rows);
+  }
+
+  /**
+   * Append the buffered events and commit in one round trip, so the sequencer lock is held
+   * for the server's time only, never for a trip through this process. Returns the first
+   * cursor the transaction appended.
+   */
+  async commit(): Promise<number | undefined> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) {
+      await this.connection.batch('COMMIT');
+      return this.firstCursor;
+    }
+    const array = (values: string[], type: string) =>
+      `ARRAY[${values.map((value) => this.connection.literal(value)).join(',')}]::${type}[]`;
+    const rows = await this.connection.batch(
+      `SELECT event_id, event_cursor FROM threadline_append_events(${array(
+        batch.map((item) => item.event.id),
+        'text',
+      )}, ${array(
+        batch.map((item) => item.event.type),
+        'text',
+      )}, ${array(
+        batch.map((item) => item.event.time),
+        'text',
+      )}, ${array(
+        batch.map((item) => json(item.event.data)),
+        'json',
+      )}); COMMIT`,
+    );
+    this.assignCursors(batch, rows);
+    return this.firstCursor;
+  }
+
+  private assignCursors(batch: BufferedEvent[], rows: Row[]): void {
     const cursors = new Map(rows.map((row) => [String(row.event_id), Number(row.event_cursor)]));
     for (const item of batch) item.event.cursor = cursors.get(item.event.id)!;
+    this.firstCursor ??= Math.min(...cursors.values());
   }
 
   /**
@@ -336,9 +402,16 @@ class Transaction extends Queries implements StoreTransaction {
    */
   override async findIdentity(address: Address) {
     const found = await super.findIdentity(address);
-    if (found) return found;
-    await this.run('SELECT pg_advisory_xact_lock(hashtext($1))', [`identity:${address.address}`]);
-    return super.findIdentity(address);
+    // Held already: no one else can be creating an identity for this address.
+    if (found || this.lockedAddresses.has(address.address)) return found;
+    const row = (
+      await this.run('SELECT * FROM threadline_find_identity_locked($1, $2)', [
+        address.channel,
+        address.address,
+      ])
+    )[0];
+    this.lockedAddresses.add(address.address);
+    return row ? { contactId: String(row.contact_id), identity: toIdentity(row) } : undefined;
   }
 
   override async listEvents(after: number, limit: number) {
@@ -670,6 +743,70 @@ function toJob(row: Row): Job {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+interface CommitTicket {
+  answered: boolean;
+  cursor?: number;
+  /** Commits that were still unanswered when this one was answered. */
+  waitFor?: CommitTicket[];
+  release?: () => void;
+}
+
+/**
+ * Answers this process's commits in cursor order. PostgreSQL frees the sequencer lock a
+ * moment before it answers COMMIT, so the answers of two commits can arrive out of cursor
+ * order. A commit answered with cursor c is released once every commit that was still
+ * unanswered at that moment has been answered (a commit sent later gets a larger cursor),
+ * and after every answered commit with a smaller cursor — so callers see commits in cursor
+ * order, as the engine's `onCommitted` promises.
+ */
+function createCommitOrder() {
+  const unanswered = new Set<CommitTicket>();
+  const answered: CommitTicket[] = [];
+  let scheduled = false;
+
+  function release(): void {
+    answered.sort((a, b) => a.cursor! - b.cursor!);
+    const head = answered[0];
+    if (!head || head.waitFor!.some((ticket) => !ticket.answered)) return;
+    answered.shift();
+    head.release!();
+    // the next one after the released commit's continuation has run
+    if (answered.length > 0 && !scheduled) {
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        release();
+      });
+    }
+  }
+
+  return {
+    committing(): CommitTicket {
+      const ticket: CommitTicket = { answered: false };
+      unanswered.add(ticket);
+      return ticket;
+    },
+    /** The commit was answered (`cursor` undefined: no events, or it failed). */
+    committed(ticket: CommitTicket, cursor: number | undefined): Promise<void> {
+      if (ticket.answered) return Promise.resolve();
+      ticket.answered = true;
+      unanswered.delete(ticket);
+      if (cursor === undefined) {
+        release();
+        return Promise.resolve();
+      }
+      ticket.cursor = cursor;
+      ticket.waitFor = [...unanswered];
+      const released = new Promise<void>((resolve) => {
+        ticket.release = resolve;
+      });
+      answered.push(ticket);
+      release();
+      return released;
+    },
+  };
+}
+
 /**
  * The scale-out store: PostgreSQL shared by every gateway instance.
  *
@@ -697,49 +834,73 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
   pool.on('error', () => {});
   const maxAttempts = settings.maxWriteAttempts ?? 8;
   let closed = false;
-  const ready = (settings.migrate === false ? Promise.resolve() : migrate(pool, schema)).then(
-    () => undefined,
-  );
-  // Callers see the failure on their first use; no unhandled rejection before then.
-  ready.catch(() => {});
+  // Migrated once; a failed attempt (the database not up yet) is tried again on next use.
+  let readiness: Promise<void> | undefined;
+  const ensureReady = (): Promise<void> => {
+    if (!readiness) {
+      const attempt = (
+        settings.migrate === false ? Promise.resolve(0) : migrate(pool, schema)
+      ).then(() => undefined);
+      readiness = attempt;
+      attempt.catch(() => {
+        if (readiness === attempt) readiness = undefined;
+      });
+    }
+    return readiness;
+  };
+  ensureReady().catch(() => {});
 
   const poolRun: Run = async (sql, parameters) => {
-    await ready;
-    return (await pool.query(sql, parameters)).rows as Row[];
+    await ensureReady();
+    return (await pool.query(prepared(sql, parameters))).rows as Row[];
   };
   const reader = new Queries(poolRun, '');
 
+  const order = createCommitOrder();
+
   async function attempt<T>(work: (transaction: StoreTransaction) => Promise<T>): Promise<T> {
     const client = await pool.connect();
-    let broken = false;
+    const transaction = new Transaction(
+      async (sql, parameters) => (await client.query(prepared(sql, parameters))).rows as Row[],
+      {
+        async batch(sql) {
+          const results = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+          return ((Array.isArray(results) ? results[0] : results)?.rows ?? []) as Row[];
+        },
+        literal: (text) => client.escapeLiteral(text),
+      },
+    );
+    let committing: CommitTicket | undefined;
     try {
       await client.query('BEGIN');
-      const transaction = new Transaction(
-        async (sql, parameters) => (await client.query(sql, parameters)).rows as Row[],
-      );
       const value = await work(transaction);
-      await transaction.flushEvents();
-      await client.query('COMMIT');
+      committing = order.committing();
+      const firstCursor = await transaction.commit();
+      client.release();
+      await order.committed(committing, firstCursor);
       return value;
     } catch (error) {
+      if (committing) order.committed(committing, undefined);
+      let broken = false;
       // A connection that cannot even roll back is discarded, not returned to the pool.
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw error;
-    } finally {
       client.release(broken);
+      throw error;
     }
   }
 
   return {
     kind: 'postgres',
-    ready,
+    get ready() {
+      return ensureReady();
+    },
     pool,
     read: reader,
     async write<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
       if (closed) throw new Error('the store is closed');
-      await ready;
+      await ensureReady();
       for (let attemptNumber = 1; ; attemptNumber++) {
         try {
           return await attempt(work);
@@ -752,13 +913,13 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       }
     },
     async ping() {
-      await ready;
+      await ensureReady();
       await pool.query('SELECT 1');
     },
     async close() {
       if (closed) return;
       closed = true;
-      await ready.catch(() => {});
+      await readiness?.catch(() => {});
       await pool.end();
     },
   };

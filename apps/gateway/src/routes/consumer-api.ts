@@ -86,17 +86,47 @@ export function registerConsumerRoutes(
             address: canonicalAddress(body.to.channel, body.to.address, { path: 'to.address' }),
           }
         : undefined;
-      const message = await engine.send({ ...body, ...(to ? { to } : {}) });
-      if (scopedKey) {
-        await store.write((tx) =>
-          tx.putIdempotency({
-            key: scopedKey,
-            fingerprint,
-            status: 202,
-            body: JSON.stringify(message),
-            expiresAt: new Date(engine.clock.now().getTime() + idempotencyTtlMs).toISOString(),
-          }),
-        );
+      // The idempotency record commits with the message: a crash cannot leave one without
+      // the other, and of two concurrent requests with one key only the first commits.
+      let replay: string | null = null;
+      const message = await engine
+        .send(
+          { ...body, ...(to ? { to } : {}) },
+          {
+            inTransaction: scopedKey
+              ? async (tx, queued) => {
+                  const now = engine.clock.now();
+                  const existing = await tx.getIdempotency(scopedKey);
+                  if (existing && existing.expiresAt > now.toISOString()) {
+                    replay = existing.fingerprint === fingerprint ? existing.body : null;
+                    throw new EngineError('conflict', 'this Idempotency-Key was already used', {
+                      details: { replay: true },
+                    });
+                  }
+                  await tx.putIdempotency({
+                    key: scopedKey,
+                    fingerprint,
+                    status: 202,
+                    body: JSON.stringify(queued),
+                    expiresAt: new Date(now.getTime() + idempotencyTtlMs).toISOString(),
+                  });
+                }
+              : undefined,
+          },
+        )
+        .catch((error: unknown) => {
+          if (EngineError.isInstance(error) && error.details?.replay) return null;
+          throw error;
+        });
+      if (!message) {
+        if (replay === null) {
+          return context.json(
+            errorBody('conflict', 'this Idempotency-Key was already used with a different body'),
+            409,
+          );
+        }
+        context.header('idempotent-replayed', 'true');
+        return context.json(JSON.parse(replay), 202);
       }
       wakeQueue();
       return context.json(message, 202);
