@@ -1,0 +1,202 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  type AddressInfo,
+  connect,
+  createServer as createNetServer,
+  type Server,
+  type Socket,
+} from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  deletePrefix,
+  redisUnavailable,
+  testRedisUrl,
+  uniquePrefix,
+} from '@threadline/queue-redis/test';
+import {
+  createTestDatabase,
+  postgresUnavailable,
+  type TestDatabase,
+} from '@threadline/store-postgres/test';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * The simulator's `omnichannel` scenario against two gateway processes sharing PostgreSQL
+ * and Redis behind a load balancer that sends every connection to either at random (so one
+ * customer's webhooks, web chat sockets and the app's calls land on both), with one gateway
+ * killed by SIGKILL mid-run. The simulator checks continuity, loss, duplicates and routing;
+ * its exit code is 0 only when every SLO holds. It runs as a separate program (its CLI), as
+ * it would against any deployment.
+ */
+const gatewayDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
+const simulatorCli = join(gatewayDirectory, '..', 'simulator', 'src', 'cli.ts');
+const [postgresMissing, redisMissing] = await Promise.all([
+  postgresUnavailable(),
+  redisUnavailable(),
+]);
+const simulatorMissing = existsSync(simulatorCli) ? undefined : `no simulator at ${simulatorCli}`;
+if (simulatorMissing)
+  console.warn(`\n  SKIPPED the simulator multi-instance run: ${simulatorMissing}.\n`);
+
+const apiKey = 'multi-instance-simulator-key-0123';
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function runNode(args: string[], cwd: string, env: Record<string, string | undefined>) {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@threadline/source', '--import', 'tsx', ...args],
+    {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const state = { child, output: '' };
+  const keep = (chunk: Buffer) => {
+    state.output = (state.output + chunk.toString()).slice(-200_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return state;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe.skipIf(
+  postgresMissing !== undefined || redisMissing !== undefined || simulatorMissing !== undefined,
+)('the omnichannel scenario against two gateways, one killed mid-run', () => {
+  const processes: ChildProcess[] = [];
+  const directories: string[] = [];
+  let balancer: Server | undefined;
+  const sockets = new Set<Socket>();
+  let database: TestDatabase | undefined;
+  const prefix = uniquePrefix('simulated');
+
+  afterAll(async () => {
+    for (const child of processes) child.kill('SIGKILL');
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => (balancer ? balancer.close(resolve) : resolve(undefined)));
+    await database?.drop();
+    await deletePrefix(prefix);
+    for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('keeps every journey whole: continuity 100%, nothing lost or duplicated', async () => {
+    database = await createTestDatabase();
+    const [balancerPort, smtpPort, ...fakePorts] = await Promise.all(
+      Array.from({ length: 7 }, () => freePort()),
+    );
+    const publicUrl = `http://127.0.0.1:${balancerPort}`;
+    const fakes = ['twilio', 'whatsapp-cloud', 'telegram', 'media', 'app'];
+    const simulator = runNode(
+      [
+        simulatorCli,
+        'run',
+        'omnichannel',
+        '--target',
+        publicUrl,
+        '--api-key',
+        apiKey,
+        '--smtp',
+        `127.0.0.1:${smtpPort}`,
+        ...fakes.flatMap((name, index) => ['--fake-port', `${name}=${fakePorts[index]}`]),
+        '--no-color',
+      ],
+      gatewayDirectory,
+      {},
+    );
+    processes.push(simulator.child);
+    // The simulator prints the environment that points a gateway at its fake providers.
+    await until(
+      () => simulator.output.includes('SMTP_INBOUND_PORT') || simulator.child.exitCode !== null,
+      60_000,
+      'the simulator to describe its fake providers',
+    );
+    const providerEnv: Record<string, string> = {};
+    for (const line of simulator.output.split('\n')) {
+      const match = /^\s+([A-Z][A-Z0-9_]+)=(.*)$/.exec(line);
+      if (match && match[1] !== 'SMTP_INBOUND_PORT') providerEnv[match[1]!] = match[2]!;
+    }
+    expect(Object.keys(providerEnv).length, simulator.output).toBeGreaterThan(10);
+
+    const gateways = await Promise.all(
+      ['gateway-a', 'gateway-b'].map(async (name) => {
+        const port = await freePort();
+        const dataDirectory = mkdtempSync(join(tmpdir(), `threadline-${name}-`));
+        directories.push(dataDirectory);
+        const gateway = runNode(['src/server.ts'], gatewayDirectory, {
+          ...providerEnv,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          THREADLINE_DATA_DIR: dataDirectory,
+          THREADLINE_API_KEYS: apiKey,
+          THREADLINE_PUBLIC_URL: publicUrl,
+          THREADLINE_ALLOW_PRIVATE_WEBHOOKS: '1',
+          THREADLINE_INSTANCE_ID: name,
+          SMTP_INBOUND_PORT: String(smtpPort),
+          DATABASE_URL: database!.url,
+          REDIS_URL: testRedisUrl,
+          THREADLINE_REDIS_PREFIX: prefix,
+          THREADLINE_JOB_LEASE: '5s',
+          THREADLINE_LISTENER_LEASE: '3s',
+          LOG_LEVEL: 'warn',
+        });
+        processes.push(gateway.child);
+        return { name, port, ...gateway };
+      }),
+    );
+    // every new connection goes to a live gateway at random
+    balancer = createNetServer((socket) => {
+      const alive = gateways.filter(
+        (gateway) => gateway.child.exitCode === null && gateway.child.signalCode === null,
+      );
+      const upstream = connect(alive[Math.floor(Math.random() * alive.length)]!.port, '127.0.0.1');
+      for (const end of [socket, upstream]) {
+        sockets.add(end);
+        end.on('close', () => sockets.delete(end));
+      }
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => balancer!.listen(balancerPort, '127.0.0.1', resolve));
+    for (const gateway of gateways)
+      await until(
+        () =>
+          fetch(`http://127.0.0.1:${gateway.port}/readyz`).then(
+            (response) => response.ok,
+            () => false,
+          ),
+        60_000,
+        `${gateway.name} to be ready: ${gateway.output}`,
+      );
+
+    // a third of the way into the run (about 40 s), gateway-a dies without warning
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    expect(simulator.child.exitCode, simulator.output).toBeNull();
+    gateways[0]!.child.kill('SIGKILL');
+
+    await until(() => simulator.child.exitCode !== null, 240_000, 'the simulator to finish');
+    // omnichannel's SLOs: continuity 100%, 0 lost, 0 duplicated, 0 misrouted, 0 errors, p95
+    const summary = simulator.output.slice(
+      Math.max(0, simulator.output.indexOf('journeys by') - 20),
+    );
+    expect(simulator.child.exitCode, `${summary}\n${gateways[1]!.output.slice(-3000)}`).toBe(0);
+  }, 360_000);
+});
