@@ -18,6 +18,7 @@ import {
 import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
 import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
 import { connectorsFromEnv } from './connectors-from-env.js';
+import { ensureErrorEvent } from './error-event.js';
 import { errorBody, errorResponse } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -59,6 +60,7 @@ export type ThreadlineApp = OpenAPIHono & { gateway: GatewayRuntime };
 
 /** Builds the gateway. Tests call `app.request()` on the result; `server.ts` listens. */
 export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
+  ensureErrorEvent();
   const config = configFromEnv(input.env ?? process.env, input);
   const clock = config.clock ?? systemClock;
   const ids = createIdGenerator(clock);
@@ -145,6 +147,9 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   }) as ThreadlineApp;
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   const shutdown = new AbortController();
+  // No WebSocket frame may be larger than the body limit (ws defaults to 100 MiB); the web
+  // chat protocol applies its own, smaller message limit on top.
+  wss.options.maxPayload = config.maxBodyBytes;
   // every open event stream listens for shutdown
   setMaxListeners(0, shutdown.signal);
 

@@ -74,6 +74,19 @@ describe('event stream (WebSocket)', () => {
   });
 });
 
+describe('WebSocket frame limit', () => {
+  it('closes a socket that sends a frame larger than the body limit', async () => {
+    const harness = createTestGateway({ maxBodyBytes: 4096 });
+    cleanups.push(() => harness.close());
+    const { port } = await harness.gateway.listen(0);
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/v1/events/ws?after=0&api_key=${apiKey}`);
+    await new Promise((resolve) => socket.on('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.send('x'.repeat(64 * 1024));
+    expect(await closed).toBe(1009);
+  });
+});
+
 describe('configuration', () => {
   it('reads threadline.config.* over the environment, with defaults that work on a fresh clone', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'threadline-config-'));
