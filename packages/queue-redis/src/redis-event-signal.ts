@@ -1,4 +1,5 @@
-import { openRedis, type RedisConnection } from './redis-connection.js';
+import { createRedisBroadcast } from './redis-broadcast.js';
+import type { RedisConnection } from './redis-connection.js';
 
 export interface RedisEventSignalSettings {
   /** REDIS_URL (the signal needs its own subscriber connection, so a URL rather than a client). */
@@ -26,36 +27,11 @@ export interface RedisEventSignal {
  * loses or reorders an event.
  */
 export function createRedisEventSignal(settings: RedisEventSignalSettings): RedisEventSignal {
-  const channel = `${settings.prefix ?? 'threadline'}:events`;
-  const publisher = openRedis(settings.publisher ?? settings.url);
-  const subscriber = openRedis(settings.url);
-  const listeners = new Set<(cursor: number) => void>();
-  subscriber.redis.on('message', (from: string, message: string) => {
-    if (from !== channel) return;
-    const cursor = Number(message);
-    for (const listener of listeners) {
-      try {
-        listener(cursor);
-      } catch {
-        // one listener's failure must not stop the others
-      }
-    }
-  });
-  const ready = subscriber.redis.subscribe(channel).then(() => undefined);
-  ready.catch(() => {});
+  const broadcast = createRedisBroadcast({ ...settings, name: 'events' });
   return {
-    ready,
-    async publish(cursor) {
-      await publisher.redis.publish(channel, String(cursor));
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async close() {
-      listeners.clear();
-      await subscriber.release();
-      await publisher.release();
-    },
+    ready: broadcast.ready,
+    publish: (cursor) => broadcast.publish(String(cursor)),
+    subscribe: (listener) => broadcast.subscribe((payload) => listener(Number(payload))),
+    close: () => broadcast.close(),
   };
 }
