@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { twilioSignature } from '@threadline/connector-kit';
 import type { Message, ThreadlineEvent } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './test-support/free-port.js';
 
 /**
  * Real processes: a gateway child ingesting signed Twilio webhooks is killed with SIGKILL.
@@ -18,14 +19,6 @@ const gatewayDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
 const accountSid = 'AC00000000000000000000000000000000';
 const authToken = 'crash-test-token';
 const apiKey = 'crash-test-key';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('crash recovery (SIGKILL)', () => {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-crash-'));

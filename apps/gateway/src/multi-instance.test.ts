@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import {
   type TestDatabase,
 } from '@threadline/store-postgres/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './test-support/free-port.js';
 
 /**
  * Real processes: two gateway instances on different ports share PostgreSQL and Redis.
@@ -42,14 +43,6 @@ const appSecret = 'multi-instance-app-secret';
 const apiKey = 'multi-instance-key';
 const businessNumber = '+14155550000';
 const phoneNumberId = '106540352242922';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A small seeded generator, so a failing run can be replayed. */
 function seeded(seed: number) {
