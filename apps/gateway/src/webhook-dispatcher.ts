@@ -1,3 +1,4 @@
+import { httpFetch } from '@threadline/connector-kit';
 import type { Clock, EventHub, IdGenerator, Store, WebhookSubscription } from '@threadline/engine';
 import type { ThreadlineEvent } from '@threadline/schema';
 import { Webhook } from 'standardwebhooks';
@@ -27,7 +28,7 @@ export interface WebhookDispatcherOptions {
  * resumes where it stopped.
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
-  const fetcher = options.fetch ?? fetch;
+  const fetcher = options.fetch ?? httpFetch;
   const busy = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;

@@ -6,6 +6,7 @@ import {
   type ConnectorV1,
   defineCapabilities,
   type Environment,
+  httpFetch,
   type InboundRequest,
   type InboundResponse,
   loadSetting,
@@ -170,7 +171,7 @@ export class SmsConnector implements ConnectorV1 {
     if (!(perSecond > 0)) throw configurationError('rateLimit.perSecond must be above 0');
     this.rateLimit = { perSecond };
     this.#requestTimeoutMs = settings.requestTimeoutMs ?? 30_000;
-    this.#fetch = settings.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#fetch = settings.fetch ?? httpFetch;
   }
 
   async parse(request: InboundRequest): Promise<ParseResult> {

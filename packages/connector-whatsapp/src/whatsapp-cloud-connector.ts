@@ -5,6 +5,7 @@ import {
   type ConnectorV1,
   defineCapabilities,
   type Environment,
+  httpFetch,
   type InboundRequest,
   loadSetting,
   type OutboundMessage,
@@ -127,8 +128,8 @@ export class WhatsAppCloudConnector implements ConnectorV1 {
     this.graphUrl = graphUrl.replace(/\/+$/, '');
     this.rateLimit = { perSecond: settings.perSecond ?? 80 };
     this.timeoutMs = settings.timeoutMs ?? 15_000;
-    // resolved at call time, so a fetch installed later (tracing, test interceptors) is used
-    this.fetch = settings.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    // keep-alive node:http pools (msw and other node:http interceptors see these calls)
+    this.fetch = settings.fetch ?? httpFetch;
   }
 
   async parse(request: InboundRequest): Promise<ParseResult> {

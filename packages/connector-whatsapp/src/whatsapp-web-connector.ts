@@ -8,6 +8,7 @@ import {
   type ConnectorV1,
   defineCapabilities,
   type Environment,
+  httpFetch,
   type InboundRequest,
   loadSetting,
   type OutboundMessage,
@@ -160,8 +161,8 @@ export class WhatsAppWebConnector implements ConnectorV1 {
     this.backoffMs = settings.rateLimitBackoffMs ?? 60_000;
     this.rateLimit = { perSecond: settings.perSecond ?? 1 };
     this.terminal = settings.terminal === undefined ? process.stdout : settings.terminal;
-    // resolved at call time, so a fetch installed later (tracing, test interceptors) is used
-    this.fetch = settings.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    // keep-alive node:http pools (msw and other node:http interceptors see these calls)
+    this.fetch = settings.fetch ?? httpFetch;
   }
 
   status(): ConnectorStatus {
