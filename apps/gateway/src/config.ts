@@ -53,6 +53,8 @@ export interface GatewayConfig {
   redisPrefix: string;
   /** How long a claimed send job is leased before another worker may run it (THREADLINE_JOB_LEASE, 60s). */
   jobLeaseMs: number;
+  /** Send jobs this instance runs at once (THREADLINE_SEND_CONCURRENCY, default 64). */
+  sendConcurrency: number;
   /** How long the listeners' lease survives its holder (THREADLINE_LISTENER_LEASE, 15s). */
   listenerLeaseMs: number;
   /** This instance's name in leases and logs (THREADLINE_INSTANCE_ID, default host-pid-random). */
@@ -73,6 +75,14 @@ function list(value: string | undefined): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+function positiveInteger(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new Error(`${name} must be a whole number of at least 1, not "${value}"`);
+  return parsed;
 }
 
 /** The configuration from environment variables alone, with defaults that work on a fresh clone. */
@@ -111,6 +121,11 @@ export function configFromEnv(
     redisPrefix: env.THREADLINE_REDIS_PREFIX?.trim() || 'threadline',
     jobLeaseMs: parseDuration(env.THREADLINE_JOB_LEASE ?? '60s'),
     listenerLeaseMs: parseDuration(env.THREADLINE_LISTENER_LEASE ?? '15s'),
+    sendConcurrency: positiveInteger(
+      env.THREADLINE_SEND_CONCURRENCY,
+      'THREADLINE_SEND_CONCURRENCY',
+      64,
+    ),
     instanceId:
       env.THREADLINE_INSTANCE_ID?.trim() ||
       `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

@@ -98,6 +98,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     queue: scaleOut.queue,
     rateLimiter: scaleOut.rateLimiter,
     jobLeaseMs: config.jobLeaseMs,
+    sendConcurrency: config.sendConcurrency,
     onCommitted: (events) => {
       hub.publish(events);
       scaleOut.announce(events);
@@ -289,7 +290,9 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       started = true;
       await bootstrap;
       runner = createJobRunner({
-        runDueJobs: (limit) => engine.runDueJobs(limit),
+        claim: (limit) => engine.claimJobs(limit),
+        run: (job) => engine.runJob(job),
+        concurrency: config.sendConcurrency,
         onError: (error) => log.error({ error: String(error) }, 'job runner failed'),
       });
       runner.start();

@@ -1188,28 +1188,35 @@ export function createEngine(options: EngineOptions) {
     });
   }
 
+  /** Lease up to `limit` due jobs (the job runner runs each with `runJob`). */
+  function claimJobs(limit: number): Promise<Job[]> {
+    return queue.claim(clock.now(), leaseMs, limit);
+  }
+
+  /** Run one claimed job. A job that crashes runs again when its lease ends. */
+  async function runJob(job: Job): Promise<void> {
+    try {
+      if (job.kind === 'send') await runSendJob(job);
+      else await runFallbackJob(job);
+    } catch (error) {
+      log('error', 'job crashed; it runs again when its lease ends', {
+        jobId: job.id,
+        error: String(error),
+      });
+    }
+  }
+
   /**
-   * Run the jobs that are due now. The embedded queue calls this on a timer; tests call it
-   * after moving the clock. Returns how many jobs ran.
+   * Run the jobs that are due now and wait for them (tests and the simulator; the gateway's
+   * job runner claims and runs continuously). Returns how many jobs ran.
    */
   async function runDueJobs(limit = 64): Promise<number> {
-    const jobs = await queue.claim(clock.now(), leaseMs, limit);
+    const jobs = await claimJobs(limit);
     // Claimed jobs belong to different conversations (or wait their turn in runSendJob), so
     // several provider calls can be in flight at once.
     let next = 0;
     const worker = async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        try {
-          if (job.kind === 'send') await runSendJob(job);
-          else await runFallbackJob(job);
-        } catch (error) {
-          log('error', 'job crashed; it runs again when its lease ends', {
-            jobId: job.id,
-            error: String(error),
-          });
-        }
-      }
+      while (next < jobs.length) await runJob(jobs[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(sendConcurrency, jobs.length) }, worker));
     return jobs.length;
@@ -1302,6 +1309,8 @@ export function createEngine(options: EngineOptions) {
     continuityWindowMs: windowMs,
     ingest,
     send,
+    claimJobs,
+    runJob,
     runDueJobs,
     drainJobs,
     resolveConversation,
