@@ -11,11 +11,18 @@ export interface CanonicalAddressOptions {
   path?: string;
 }
 
+const e164CacheSize = 10_000;
+/** Raw number (and default country) → E.164, for numbers that parsed; oldest out first. */
+const e164Cache = new Map<string, string>();
+
 /**
  * A phone number as E.164 (`+14155550100`), from any format providers use:
  * `+1 415 555 0100`, `whatsapp:+14155550100`, `14155550100@c.us`, `14155550100`.
  */
 export function toE164(raw: string, options: CanonicalAddressOptions = {}): string {
+  const key = `${options.defaultCountry ?? ''} ${raw}`;
+  const known = e164Cache.get(key);
+  if (known !== undefined) return known;
   let value = raw.trim();
   value = value.replace(/^(whatsapp|sms|tel):/i, '');
   value = value.replace(/@(c\.us|s\.whatsapp\.net)$/i, '');
@@ -27,6 +34,9 @@ export function toE164(raw: string, options: CanonicalAddressOptions = {}): stri
       `"${raw}" is not a phone number`,
     );
   }
+  // Parsing a number is the costliest step of a send or an SMS ingest; customers repeat.
+  if (e164Cache.size >= e164CacheSize) e164Cache.delete(e164Cache.keys().next().value!);
+  e164Cache.set(key, phone.number);
   return phone.number;
 }
 
