@@ -13,8 +13,6 @@ import { createEngine } from '@threadline/engine';
 import { createSqliteStore } from '@threadline/store-sqlite';
 import { apiKey, option, startGateway, stopChild, table } from './bench-support.js';
 
-const argument = (name: string, fallback: number) =>
-  Number(process.argv[process.argv.indexOf(name) + 1] || fallback);
 const conversations = option('--conversations', 100_000);
 const streams = option('--streams', 1_000);
 const rss = (pid: number) =>
