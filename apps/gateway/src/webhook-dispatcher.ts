@@ -169,20 +169,36 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     inFlight.add(run);
   }
 
+  // The subscriptions, read on every poll and after a change on this instance. A commit kicks
+  // them without a query; one made on another instance is found by the next poll (deliveries
+  // start from the subscription's cursor, so it misses nothing).
+  let subscriptions: WebhookSubscription[] | undefined;
+
   async function kickAll(): Promise<void> {
-    for (const subscription of await options.store.read.listWebhooks()) kick(subscription.id);
+    subscriptions = await options.store.read.listWebhooks();
+    for (const subscription of subscriptions) kick(subscription.id);
+  }
+
+  function kickKnown(): void {
+    if (!subscriptions) void kickAll();
+    else for (const subscription of subscriptions) kick(subscription.id);
   }
 
   return {
     start() {
       if (!stopped) return;
       stopped = false;
-      unsubscribe = options.hub.subscribe(() => void kickAll());
+      unsubscribe = options.hub.subscribe(kickKnown);
       const poll = () => {
         void kickAll();
         timer = setTimeout(poll, options.pollMs ?? 500);
       };
       poll();
+    },
+    /** A subscription was created, changed or deleted on this instance: read them again. */
+    subscriptionsChanged() {
+      subscriptions = undefined;
+      if (!stopped) void kickAll();
     },
     /** Deliver everything due now and wait for it (tests). */
     async runOnce() {

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { ConnectorError, type InboundRequest, ThreadlineError } from '@threadline/connector-kit';
+import type { Context } from 'hono';
 import { errorBody } from '../http-errors.js';
 import type { App, RouteRuntime } from './route-helpers.js';
 
@@ -16,6 +18,20 @@ export function toInboundRequest(
     url = `${publicUrl}${incoming.pathname}${incoming.search}`;
   }
   return { method: request.method, url, headers, body };
+}
+
+/**
+ * The request's headers, lower-cased. Under the Node server they come from the parsed
+ * IncomingMessage as they are; `context.req.header()` would build a Fetch `Headers` first.
+ */
+function requestHeaders(context: Context): Record<string, string> {
+  const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return context.req.header();
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
 }
 
 /**
@@ -61,7 +77,7 @@ export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
     // adapter build a full Fetch Request (and an AbortSignal) for every webhook.
     const body = await context.req.text();
     const request = toInboundRequest(
-      { method: context.req.method, url: context.req.url, headers: context.req.header() },
+      { method: context.req.method, url: context.req.url, headers: requestHeaders(context) },
       body,
       runtime.config.publicUrl,
     );

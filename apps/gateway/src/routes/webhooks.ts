@@ -59,6 +59,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
         enabled: true,
       };
       await store.write((tx) => tx.insertWebhook(subscription));
+      runtime.dispatcher.subscriptionsChanged();
       return context.json({ ...publicView(subscription), secret: subscription.secret }, 201);
     },
   );
@@ -93,6 +94,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     }),
     async (context) => {
       const deleted = await store.write((tx) => tx.deleteWebhook(context.req.valid('param').id));
+      runtime.dispatcher.subscriptionsChanged();
       if (!deleted) throw new EngineError('not_found', 'no such webhook');
       return context.body(null, 204);
     },
@@ -123,6 +125,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
         firstFailureAt: null,
       };
       await store.write((tx) => tx.updateWebhook(updated));
+      runtime.dispatcher.subscriptionsChanged();
       return context.json(publicView(updated), 202);
     },
   );
