@@ -126,9 +126,11 @@ async function main(argv: string[]): Promise<number> {
   if (values.seed !== undefined && !/^\d+$/.test(values.seed)) fail('--seed takes a whole number');
   switch (command) {
     case 'list': {
-      for (const name of bundledScenarioNames()) {
+      const names = bundledScenarioNames();
+      const width = Math.max(14, ...names.map((name) => name.length + 1));
+      for (const name of names) {
         const { scenario } = loadScenario(name);
-        process.stdout.write(`${name.padEnd(14)} ${scenario.description}\n`);
+        process.stdout.write(`${name.padEnd(width)} ${scenario.description}\n`);
       }
       return 0;
     }

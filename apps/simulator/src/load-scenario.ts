@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { type Scenario, scenarioSchema } from './scenario-schema.js';
 
-/** The scenarios shipped with the simulator (`smoke`, `omnichannel`, `peak`, `chaos`). */
+/**
+ * The scenarios shipped with the simulator (`smoke`, `omnichannel`, `peak`, `chaos`,
+ * `chaos-kill-every-10s`).
+ */
 export const bundledScenarioDirectory = join(
   dirname(fileURLToPath(import.meta.url)),
   '..',

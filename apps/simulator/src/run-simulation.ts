@@ -21,10 +21,16 @@ import {
   sleep,
   tinyPng,
 } from './fakes/provider-fake.js';
+import { gatewayRestartDueAt } from './gateway-restart-schedule.js';
 import type { TrafficPlan } from './plan-traffic.js';
 import { buildReport, type SimulationReport } from './report/build-report.js';
 import type { Progress } from './report/progress-bar.js';
-import { type AppBehaviour, type SimulatedChannel, scenarioChannels } from './scenario-schema.js';
+import {
+  type AppBehaviour,
+  type GatewayRestartFault,
+  type SimulatedChannel,
+  scenarioChannels,
+} from './scenario-schema.js';
 import {
   freePort,
   type GatewayTarget,
@@ -236,25 +242,22 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     });
     await app.start();
 
-    let restarting: Promise<void> | undefined;
     const restart = scenario.faults.gatewayRestart;
-    let restartTimer: NodeJS.Timeout | undefined;
     if (restart && !target.restart)
       log('the restart fault needs a gateway the simulator runs; skipped');
     const trafficStart = ledger.now();
-    if (restart && target.restart) {
-      const restartable = target;
-      restartTimer = setTimeout(() => {
-        const at = ledger.now();
-        options.progress?.note(
-          `restarting the gateway (${restartable.kind}) at ${Math.round(at)} ms`,
-        );
-        restarting = restartable.restart!().then(({ downForMs }) => {
-          ledger.gatewayRestarts.push({ at, downForMs });
-          options.progress?.note(`the gateway is back after ${Math.round(downForMs)} ms`);
-        });
-      }, restart.at);
-    }
+    const stopTraffic = new AbortController();
+    const restarts =
+      restart && target.restart
+        ? restartOnSchedule({
+            fault: restart,
+            target,
+            ledger,
+            ...(options.progress ? { progress: options.progress } : {}),
+          })
+        : undefined;
+    // a gateway that does not come back ends the run: no new messages, the error is thrown below
+    restarts?.finished.catch(() => stopTraffic.abort());
     const progressTimer = setInterval(() => {
       let seen = 0;
       for (const record of ledger.customer.values()) if (record.seenByApp.length) seen += 1;
@@ -272,11 +275,14 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     }, 200);
     cleanups.push(async () => {
       clearInterval(progressTimer);
-      clearTimeout(restartTimer);
+      restarts?.stop();
+      await restarts?.finished;
     });
 
-    const drive = await driveTraffic({ plan, ledger, fakes });
-    await restarting;
+    const drive = await driveTraffic({ plan, ledger, fakes, signal: stopTraffic.signal });
+    // an open-ended fault stops with the traffic; a fixed count of kills is played out
+    if (restart?.times === undefined) restarts?.stop();
+    await restarts?.finished;
     await drain({ ledger, app, scenario: plan.scenario, timeoutMs: scenario.drainTimeout });
     clearInterval(progressTimer);
     options.progress?.done();
@@ -302,6 +308,58 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     await target?.close().catch(() => undefined);
     await mounted?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Kills and restarts the gateway at the times the fault names, from now on. One restart at a
+ * time: a kill due while the gateway is still coming back waits for it (and for the fault's
+ * minimum uptime), and each restart is recorded in the ledger once the gateway answers
+ * again. `stop()` cancels the kills not yet started; `finished` settles when the last restart
+ * begun is over, and rejects if the gateway did not come back.
+ */
+function restartOnSchedule(options: {
+  fault: GatewayRestartFault;
+  target: GatewayTarget;
+  ledger: TrafficLedger;
+  progress?: Progress;
+}): { stop(): void; finished: Promise<void> } {
+  const { fault, target, ledger, progress } = options;
+  const origin = ledger.now();
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let backAt: number | undefined;
+  const finished = (async () => {
+    for (let index = 0; ; index += 1) {
+      const due = gatewayRestartDueAt(fault, index, backAt);
+      if (due === undefined || stopped) return;
+      // a timer may fire a millisecond early: never kill before the time
+      for (let wait = origin + due - ledger.now(); wait > 0 && !stopped; ) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.ceil(wait));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        wait = origin + due - ledger.now();
+      }
+      if (stopped) return;
+      const at = ledger.now();
+      progress?.note(`restarting the gateway (${target.kind}) at ${Math.round(at)} ms`);
+      const { downForMs } = await target.restart!();
+      backAt = ledger.now() - origin;
+      ledger.gatewayRestarts.push({ at, downForMs });
+      progress?.note(`the gateway is back after ${Math.round(downForMs)} ms`);
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+      wake?.();
+    },
+    finished,
+  };
 }
 
 /**

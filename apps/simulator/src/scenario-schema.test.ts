@@ -8,8 +8,14 @@ import {
 import { scenarioChannels } from './scenario-schema.js';
 
 describe('scenarios', () => {
-  it('ships smoke, omnichannel, peak and chaos, all valid', () => {
-    expect(bundledScenarioNames()).toEqual(['chaos', 'omnichannel', 'peak', 'smoke']);
+  it('ships smoke, omnichannel, peak and the chaos scenarios, all valid', () => {
+    expect(bundledScenarioNames()).toEqual([
+      'chaos',
+      'chaos-kill-every-10s',
+      'omnichannel',
+      'peak',
+      'smoke',
+    ]);
     for (const name of bundledScenarioNames()) {
       const { scenario } = loadScenario(name);
       expect(scenario.name).toBe(name);
@@ -86,5 +92,47 @@ describe('scenarios', () => {
       },
       { key: 'lost', kind: 'lost', atMost: 0 },
     ]);
+  });
+
+  it('reads a gateway restart as one kill or as kills at a fixed interval', () => {
+    const restartOf = (gatewayRestart: unknown) =>
+      parseScenario({
+        name: 'restarts',
+        personas: [{ name: 'p', count: 1, identities: ['sms'] }],
+        journeys: [{ name: 'j', steps: [{ channel: 'sms' }] }],
+        load: { arrivalRate: 1, duration: '1s' },
+        faults: { gatewayRestart },
+      }).faults.gatewayRestart;
+    expect(restartOf({ at: '5s' })).toEqual({
+      at: 5_000,
+      every: undefined,
+      times: 1,
+      minimumUptime: 0,
+    });
+    expect(restartOf({ every: '10s', times: 6, minimumUptime: '6s' })).toEqual({
+      at: 10_000,
+      every: 10_000,
+      times: 6,
+      minimumUptime: 6_000,
+    });
+    expect(restartOf({ at: '3s', every: '10s' })).toEqual({
+      at: 3_000,
+      every: 10_000,
+      times: undefined,
+      minimumUptime: 0,
+    });
+    expect(() => restartOf({})).toThrow(
+      /faults.gatewayRestart: give `at` \(one kill\) or `every` \(repeated kills\)/,
+    );
+    expect(() => restartOf({ at: '5s', times: 3 })).toThrow(
+      /faults.gatewayRestart.times: 3 kills need `every`/,
+    );
+    expect(() => restartOf({ every: 0 })).toThrow(
+      /faults.gatewayRestart.every: the time between kills must be longer than 0/,
+    );
+    expect(() => restartOf({ at: '5s', minimumUptime: '5s' })).toThrow(
+      /faults.gatewayRestart.minimumUptime: the uptime between kills needs `every`/,
+    );
+    expect(() => restartOf({ at: '5s', until: '60s' })).toThrow(/faults.gatewayRestart/);
   });
 });

@@ -159,6 +159,77 @@ const loadSchema = z
 const providerErrorKinds = ['5xx', '429', 'timeout'] as const;
 export type ProviderErrorKind = (typeof providerErrorKinds)[number];
 
+/**
+ * When the gateway is killed, in real time from the start of the traffic:
+ *
+ * - `{ at: 5s }`: once, 5 s in.
+ * - `{ every: 10s, times: 6 }`: 6 kills, at 10, 20, 30, 40, 50 and 60 s (`at` defaults to `every`).
+ * - `{ at: 3s, every: 10s, times: 3 }`: at 3, 13 and 23 s.
+ * - `{ every: 10s }`: every 10 s for as long as the traffic is being sent.
+ *
+ * Restarts never overlap: a kill never comes before the previous restart answers again, nor
+ * sooner than `minimumUptime` after that. A delayed kill does not move the later ones, unless
+ * they must wait too. Every kill of a fixed count (`at` alone, or `times`) happens, if need
+ * be after the last message was sent; an open-ended `every` stops with the traffic.
+ */
+const gatewayRestartSchema = z
+  .object({
+    /** The first kill (default: `every`). */
+    at: duration.optional(),
+    /** The time from one kill to the next. */
+    every: duration.optional(),
+    /** Kills in all (default: 1 without `every`; with `every`, as long as the traffic runs). */
+    times: z.number().int().positive().optional(),
+    /**
+     * The least time the gateway runs between answering again and the next kill (default 0:
+     * the next kill may come as soon as it answers). Providers that give up soon (Twilio tries
+     * for 15 s) need the gateway up now and then, however slowly it restarts.
+     */
+    minimumUptime: duration.optional(),
+  })
+  .strict()
+  .superRefine((restart, context) => {
+    if (restart.at === undefined && restart.every === undefined)
+      context.addIssue({
+        code: 'custom',
+        message: 'give `at` (one kill) or `every` (repeated kills), or both',
+      });
+    if (restart.every !== undefined && restart.every <= 0)
+      context.addIssue({
+        code: 'custom',
+        path: ['every'],
+        message: 'the time between kills must be longer than 0',
+      });
+    if (restart.times !== undefined && restart.times > 1 && restart.every === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['times'],
+        message: `${restart.times} kills need \`every\`, the time from one to the next`,
+      });
+    if (restart.minimumUptime !== undefined && restart.every === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['minimumUptime'],
+        message: 'the uptime between kills needs `every` (with `at` alone there is one kill)',
+      });
+  })
+  .transform(
+    (restart): GatewayRestartFault => ({
+      at: restart.at ?? restart.every ?? 0,
+      every: restart.every,
+      times: restart.every === undefined ? 1 : restart.times,
+      minimumUptime: restart.minimumUptime ?? 0,
+    }),
+  );
+
+/** A `gatewayRestart` fault as read: `times` is undefined when the kills go on with the traffic. */
+export interface GatewayRestartFault {
+  at: number;
+  every: number | undefined;
+  times: number | undefined;
+  minimumUptime: number;
+}
+
 const faultsSchema = z
   .object({
     /** The providers answer the gateway's sends with errors at this rate. */
@@ -189,8 +260,12 @@ const faultsSchema = z
     outOfOrderStatus: z.object({ rate: fraction }).strict().optional(),
     /** WhatsApp refuses this share of replies as outside the 24-hour window (131047). */
     whatsappWindowClosed: z.object({ rate: fraction }).strict().optional(),
-    /** Kill the gateway at `at` (real time from the start) and start it again. */
-    gatewayRestart: z.object({ at: duration }).strict().optional(),
+    /**
+     * Kill the gateway and start it again (SIGKILL for a spawned gateway), in real time from
+     * the start of the traffic: the first kill at `at`, then one every `every`, `times` kills
+     * in all. See `gatewayRestartSchema`.
+     */
+    gatewayRestart: gatewayRestartSchema.optional(),
   })
   .strict();
 
