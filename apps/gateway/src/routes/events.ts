@@ -10,6 +10,46 @@ import { type App, bearer, errorResponses, json, type RouteRuntime } from './rou
 const heartbeatMs = 15_000;
 const batch = 500;
 
+/** A WebSocket consumer this far behind (bytes queued to it) waits before more is read for it. */
+const socketBufferLimit = 1024 * 1024;
+
+/**
+ * Reads of the event log shared by the streams a commit wakes together: a hundred consumers
+ * at the same cursor cost one query, one parse and one serialization of each event, not a
+ * hundred. A read is shared only until the hub announces the next commit, so every read
+ * started after a commit was announced includes it — nobody is handed a page that misses it.
+ */
+export type EventReader = ReturnType<typeof createEventReader>;
+
+export function createEventReader(runtime: Pick<RouteRuntime, 'store' | 'hub'>) {
+  let shared = new Map<string, Promise<ThreadlineEvent[]>>();
+  const serialized = new WeakMap<ThreadlineEvent, string>();
+  runtime.hub.subscribe(() => {
+    shared = new Map();
+  });
+  return {
+    list(after: number, limit: number): Promise<ThreadlineEvent[]> {
+      const key = `${after}:${limit}`;
+      let read = shared.get(key);
+      if (!read) {
+        read = runtime.store.read.listEvents(after, limit);
+        shared.set(key, read);
+        read.catch(() => shared.delete(key));
+      }
+      return read;
+    },
+    /** The event as JSON, serialized once for every stream that sends it. */
+    json(event: ThreadlineEvent): string {
+      let text = serialized.get(event);
+      if (text === undefined) {
+        text = JSON.stringify(event);
+        serialized.set(event, text);
+      }
+      return text;
+    },
+  };
+}
+
 /**
  * Follows the event log from a cursor: yields batches of events as they commit, waiting on
  * the hub between them. A consumer that resumes with its last cursor misses nothing and
@@ -19,6 +59,7 @@ export function followEvents(
   runtime: RouteRuntime,
   after: number,
   filter: (event: ThreadlineEvent) => boolean,
+  reader: EventReader,
 ) {
   let cursor = after;
   let dirty = true;
@@ -42,7 +83,7 @@ export function followEvents(
       while (!closed) {
         if (dirty) {
           dirty = false;
-          const events = await runtime.store.read.listEvents(cursor, batch);
+          const events = await reader.list(cursor, batch);
           if (events.length === batch) dirty = true;
           if (events.length > 0) {
             cursor = events.at(-1)!.cursor;
@@ -93,6 +134,7 @@ export function registerEventRoutes(
   upgradeWebSocket: UpgradeWebSocket,
 ): void {
   const read = runtime.auth.require('read');
+  const reader = createEventReader(runtime);
 
   app.openapi(
     createRoute({
@@ -133,7 +175,7 @@ export function registerEventRoutes(
         ? Number(lastEventId)
         : (query.after ?? (await runtime.store.read.latestCursor()));
       return streamSSE(context, async (stream) => {
-        const follower = followEvents(runtime, after, filter);
+        const follower = followEvents(runtime, after, filter, reader);
         runtime.metrics.openStreams.inc();
         stream.onAbort(() => follower.close());
         try {
@@ -152,7 +194,7 @@ export function registerEventRoutes(
               await stream.writeSSE({
                 id: String(event.cursor),
                 event: event.type,
-                data: JSON.stringify(event),
+                data: reader.json(event),
               });
             }
           }
@@ -179,15 +221,19 @@ export function registerEventRoutes(
             afterParameter !== undefined
               ? Number(afterParameter)
               : await runtime.store.read.latestCursor();
-          follower = followEvents(runtime, after, filter);
+          follower = followEvents(runtime, after, filter, reader);
           runtime.metrics.openStreams.inc();
           socket.send(JSON.stringify({ type: 'ready', cursor: after }));
           while (!follower.closed) {
             const events = await follower.next();
             for (const event of events) {
               if (follower.closed) break;
-              socket.send(JSON.stringify(event));
+              socket.send(reader.json(event));
             }
+            // a consumer that reads slowly waits here; its events stay in the log meanwhile
+            const raw = socket.raw as { bufferedAmount?: number } | undefined;
+            while (!follower.closed && (raw?.bufferedAmount ?? 0) > socketBufferLimit)
+              await new Promise((resolve) => setTimeout(resolve, 20));
           }
         },
         onClose() {
