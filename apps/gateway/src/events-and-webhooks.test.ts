@@ -23,7 +23,7 @@ interface SseFrame {
   data?: string;
 }
 
-/** Reads SSE frames from a streaming response until `count` events with an id arrived. */
+/** Reads SSE frames from a streaming response until `count` events with an id arrived; returns those. */
 async function readEvents(
   response: Response,
   count: number,
@@ -52,7 +52,12 @@ async function readEvents(
       boundary = buffer.indexOf('\n\n');
     }
   }
-  return { frames: frames.filter((frame) => frame.id), cancel: () => reader.cancel() };
+  // a consumer that stops after `count` events has seen exactly those, whatever else came in
+  // the same chunk
+  return {
+    frames: frames.filter((frame) => frame.id).slice(0, count),
+    cancel: () => reader.cancel(),
+  };
 }
 
 async function ingestMessages(count: number, offset = 0) {

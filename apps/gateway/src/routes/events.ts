@@ -24,6 +24,7 @@ export type EventReader = ReturnType<typeof createEventReader>;
 export function createEventReader(runtime: Pick<RouteRuntime, 'store' | 'hub'>) {
   let shared = new Map<string, Promise<ThreadlineEvent[]>>();
   const serialized = new WeakMap<ThreadlineEvent, string>();
+  const frames = new WeakMap<ThreadlineEvent, string>();
   runtime.hub.subscribe(() => {
     shared = new Map();
   });
@@ -37,6 +38,15 @@ export function createEventReader(runtime: Pick<RouteRuntime, 'store' | 'hub'>) 
         read.catch(() => shared.delete(key));
       }
       return read;
+    },
+    /** The event as one Server-Sent Events frame, built once for every stream that sends it. */
+    sse(event: ThreadlineEvent): string {
+      let frame = frames.get(event);
+      if (frame === undefined) {
+        frame = `id: ${event.cursor}\nevent: ${event.type}\ndata: ${this.json(event)}\n\n`;
+        frames.set(event, frame);
+      }
+      return frame;
     },
     /** The event as JSON, serialized once for every stream that sends it. */
     json(event: ThreadlineEvent): string {
@@ -190,13 +200,8 @@ export function registerEventRoutes(
               if (!follower.closed) await stream.write(': keep-alive\n\n');
               continue;
             }
-            for (const event of events) {
-              await stream.writeSSE({
-                id: String(event.cursor),
-                event: event.type,
-                data: reader.json(event),
-              });
-            }
+            // one write for the batch (JSON never holds a raw line break, so data is one line)
+            await stream.write(events.map((event) => reader.sse(event)).join(''));
           }
         } finally {
           follower.close();
