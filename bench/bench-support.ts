@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -93,9 +93,15 @@ export async function startGateway(
 
 const padding = 'x'.repeat(600);
 
-/** A Telegram Bot API update of about 1 KB, unique per `sequence`. */
-export function telegramUpdate(sequence: number, sentAt = Date.now()): string {
-  const user = 100000 + (sequence % 5000);
+/**
+ * A Telegram Bot API update of about 1 KB, unique per `sequence`, from `user` (by default one
+ * of 5,000 customers chosen by the sequence).
+ */
+export function telegramUpdate(
+  sequence: number,
+  sentAt = Date.now(),
+  user = 100000 + (sequence % 5000),
+): string {
   return JSON.stringify({
     update_id: sequence,
     message: {
@@ -167,6 +173,23 @@ export function table(rows: Array<Record<string, string | number>>): string {
     line(widths.map((width) => '-'.repeat(width))),
     ...rows.map((row) => line(columns.map((column) => String(row[column])))),
   ].join('\n');
+}
+
+/** A comma-separated numeric option (`--sizes 1000,100000`), or the default when it is absent. */
+export function numbersOption(name: string, fallback: number[]): number[] {
+  const index = process.argv.indexOf(name);
+  const values = index >= 0 ? (process.argv[index + 1] ?? '').split(',').map(Number) : [];
+  return values.length > 0 && values.every((value) => Number.isFinite(value) && value > 0)
+    ? values
+    : fallback;
+}
+
+/** The resident memory of a process (VmRSS) and its peak (VmHWM), in MB. */
+export function residentMemory(pid: number): { current: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const read = (field: string) =>
+    Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { current: read('VmRSS'), peak: read('VmHWM') };
 }
 
 /** A numeric command-line option (`--name 10`), or the default when it is absent. */

@@ -19,6 +19,7 @@ import {
   telegramSecret,
   telegramUpdate,
 } from './bench-support.js';
+import { fixedRateLoad } from './fixed-rate-load.js';
 
 const outbound = process.argv.includes('--outbound');
 const directory = join(root, 'bench/profiles');
@@ -40,53 +41,47 @@ const gateway = await startGateway(
 );
 
 let sequence = Date.now() % 1_000_000_000;
-const request: autocannon.Request = outbound
-  ? {
-      method: 'POST',
-      path: '/v1/messages',
-      setupRequest: (base) => {
-        sequence += 1;
-        const body = JSON.stringify({
+const request: autocannon.Request = {
+  method: 'POST',
+  path: '/webhooks/telegram/telegram',
+  setupRequest: (base) => {
+    sequence += 1;
+    return {
+      ...base,
+      body: telegramUpdate(sequence),
+      headers: {
+        ...base.headers,
+        'content-type': 'application/json',
+        'x-telegram-bot-api-secret-token': telegramSecret,
+      },
+    };
+  },
+};
+const duration = Number(process.env.SECONDS ?? 8);
+if (outbound) {
+  // a true 1,000/s (open loop); autocannon's overallRate sends bursts once a second
+  await fixedRateLoad({
+    url: gateway.base,
+    rate: 1000,
+    seconds: duration,
+    build: () => {
+      sequence += 1;
+      return {
+        path: '/v1/messages',
+        body: JSON.stringify({
           to: {
             channel: 'sms',
             address: `+1415555${String(1000 + (sequence % 5000)).padStart(4, '0')}`,
           },
           content: { type: 'text', text: `order ${sequence} has shipped` },
-        });
-        return {
-          ...base,
-          body,
-          headers: {
-            ...base.headers,
-            authorization: `Bearer ${apiKey}`,
-            'content-type': 'application/json',
-          },
-        };
-      },
-    }
-  : {
-      method: 'POST',
-      path: '/webhooks/telegram/telegram',
-      setupRequest: (base) => {
-        sequence += 1;
-        return {
-          ...base,
-          body: telegramUpdate(sequence),
-          headers: {
-            ...base.headers,
-            'content-type': 'application/json',
-            'x-telegram-bot-api-secret-token': telegramSecret,
-          },
-        };
-      },
-    };
-await autocannon({
-  url: gateway.base,
-  connections: 50,
-  duration: Number(process.env.SECONDS ?? 8),
-  ...(outbound ? { overallRate: 1000 } : {}),
-  requests: [request],
-});
+        }),
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      };
+    },
+  });
+} else {
+  await autocannon({ url: gateway.base, connections: 50, duration, requests: [request] });
+}
 await new Promise((resolve) => setTimeout(resolve, 2_000));
 await stopChild(gateway.child);
 provider.close();
