@@ -147,11 +147,10 @@ export const migrations: string[] = [
   );
   CREATE INDEX quarantine_by_connector ON quarantine (connector_id, id);
   `,
-  // A contact's latest inbound message on any channel or on one channel (each send), and the
+  // A contact's latest inbound message (each send), and the
   // queued messages ahead of a send, without reading the contact's or conversation's history.
   `
   CREATE INDEX messages_by_contact_latest ON messages (contact_id, direction, seq);
-  CREATE INDEX messages_by_contact_channel ON messages (contact_id, direction, channel, seq);
   CREATE INDEX messages_queued ON messages (conversation_id, id)
     WHERE direction = 'outbound' AND (data->>'status') = 'queued';
   `,

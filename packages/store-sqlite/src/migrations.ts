@@ -108,13 +108,11 @@ export const migrations: string[] = [
   );
   `,
   // Lookups on every message whose cost grew with the history: the latest outbound message of
-  // a conversation (each inbound text), a contact's latest inbound message on any channel or
-  // one channel (each send), and the queued messages ahead of a send. Entries of an index sort
+  // a conversation (each inbound text), a contact's latest inbound message (each send), and the queued messages ahead of a send. Entries of an index sort
   // by rowid after its columns, so "ORDER BY rowid DESC LIMIT 1" reads one entry.
   `
   CREATE INDEX messages_by_conversation_direction ON messages (conversation_id, direction);
   CREATE INDEX messages_by_contact_direction ON messages (contact_id, direction);
-  CREATE INDEX messages_by_contact_channel ON messages (contact_id, direction, channel);
   CREATE INDEX messages_queued ON messages (conversation_id, id)
     WHERE direction = 'outbound' AND json_extract(data, '$.status') = 'queued';
   `,
