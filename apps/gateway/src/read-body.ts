@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { errorBody } from './http-errors.js';
+
+/** The Node request behind a Hono context under @hono/node-server (none under `app.request()`). */
+export function nodeIncoming(context: Context): IncomingMessage | undefined {
+  return (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
 
 async function readLimited(incoming: IncomingMessage, limit: number): Promise<string | null> {
   if (Number(incoming.headers['content-length'] ?? 0) > limit) return null;
@@ -30,7 +35,7 @@ export function readBody(limit: number): MiddlewareHandler {
   });
   return async (context, next) => {
     if (context.req.method === 'GET' || context.req.method === 'HEAD') return next();
-    const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const incoming = nodeIncoming(context);
     if (!incoming || incoming.readableEnded || incoming.readableFlowing !== null)
       return fallback(context, next);
     const text = await readLimited(incoming, limit);

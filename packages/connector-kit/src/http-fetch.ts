@@ -39,27 +39,28 @@ export function createHttpFetch(
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fallback(input, init);
     const signal = init?.signal ?? undefined;
     signal?.throwIfAborted();
+    const verb = (init?.method ?? 'GET').toUpperCase();
 
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((value, name) => {
       headers[name] = value;
     });
     headers['accept-encoding'] ??= 'gzip, deflate, br';
-    if (body.byteLength > 0 || !['GET', 'HEAD'].includes(method(init))) {
+    if (body.byteLength > 0 || !['GET', 'HEAD'].includes(verb)) {
       headers['content-length'] = String(body.byteLength);
       if (typeof init?.body === 'string') headers['content-type'] ??= 'text/plain;charset=UTF-8';
       if (init?.body instanceof URLSearchParams)
         headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
     }
 
-    const answer = await send(url, method(init), headers, body, signal, agents, true);
+    const answer = await send(url, verb, headers, body, signal, agents, true);
     const redirect = init?.redirect ?? 'follow';
     if (redirectStatuses.has(answer.status) && answer.headers.has('location')) {
       if (redirect === 'follow') return fallback(input, init);
       if (redirect === 'error')
         throw new TypeError(`fetch failed: redirected to ${answer.headers.get('location')}`);
     }
-    return toResponse(answer, method(init), url);
+    return toResponse(answer, verb, url);
   };
 }
 
@@ -71,10 +72,6 @@ interface Answer {
   statusText: string;
   headers: Headers;
   body: Buffer;
-}
-
-function method(init: RequestInit | undefined): string {
-  return (init?.method ?? 'GET').toUpperCase();
 }
 
 /** The body as bytes when the fast path can send it, else `undefined`. */

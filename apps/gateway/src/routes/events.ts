@@ -33,9 +33,10 @@ export function createEventReader(runtime: Pick<RouteRuntime, 'store' | 'hub'>) 
       const key = `${after}:${limit}`;
       let read = shared.get(key);
       if (!read) {
+        const generation = shared;
         read = runtime.store.read.listEvents(after, limit);
-        shared.set(key, read);
-        read.catch(() => shared.delete(key));
+        generation.set(key, read);
+        read.catch(() => generation.delete(key));
       }
       return read;
     },

@@ -1,7 +1,7 @@
-import type { IncomingMessage } from 'node:http';
 import { ConnectorError, type InboundRequest, ThreadlineError } from '@threadline/connector-kit';
 import type { Context } from 'hono';
 import { errorBody } from '../http-errors.js';
+import { nodeIncoming } from '../read-body.js';
 import type { App, RouteRuntime } from './route-helpers.js';
 
 /** What the provider called, as it called it: the public URL behind a proxy, lower-cased headers. */
@@ -25,7 +25,7 @@ export function toInboundRequest(
  * IncomingMessage as they are; `context.req.header()` would build a Fetch `Headers` first.
  */
 function requestHeaders(context: Context): Record<string, string> {
-  const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = nodeIncoming(context);
   if (!incoming) return context.req.header();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming.headers)) {
