@@ -247,6 +247,20 @@ describe('Telegram and SMS through the gateway', () => {
 });
 
 describe('WhatsApp through the gateway', () => {
+  it("answers Meta's webhook verification with the challenge, and 403 for a wrong verify token", async () => {
+    const { app } = gatewayWith([createWhatsAppCloudConnector(whatsapp)]);
+    const verify = (token: string) =>
+      app.request(
+        `/webhooks/whatsapp/whatsapp?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=1158201444`,
+      );
+    const accepted = await verify(whatsapp.verifyToken);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.text()).toBe('1158201444');
+    const refused = await verify('guess');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: 'signature_invalid' } });
+  });
+
   it('sends inside the 24-hour window, falls back to SMS outside it, and still sends templates', async () => {
     const { app, api, clock } = gatewayWith([
       createWhatsAppCloudConnector(whatsapp),
