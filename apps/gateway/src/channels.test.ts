@@ -246,6 +246,46 @@ describe('Telegram and SMS through the gateway', () => {
   });
 });
 
+describe('Telegram webhook mode', () => {
+  it("registers the webhook at start and shows Telegram's delivery error on /readyz", async () => {
+    const webhookUrl = `${publicUrl}/webhooks/telegram/telegram`;
+    telegramFake.setWebhookInfo({
+      pending_update_count: 4,
+      last_error_date: 1_782_892_800,
+      last_error_message: 'Connection timed out',
+    });
+    const { app } = gatewayWith([
+      createTelegramConnector({ ...telegram, mode: 'webhook', webhookUrl }),
+    ]);
+    await app.gateway.start();
+    const telegramCheck = async () => {
+      const response = await app.request('/readyz');
+      const body = (await response.json()) as {
+        checks: Record<string, { ok: boolean; detail?: string }>;
+      };
+      return { status: response.status, check: body.checks['connector:telegram'] };
+    };
+    await waitFor(
+      async () => (await telegramCheck()).check?.detail?.startsWith('degraded') ?? false,
+    );
+    expect(await telegramCheck()).toEqual({
+      // Telegram cannot reach the gateway, but the gateway itself can serve
+      status: 200,
+      check: {
+        ok: true,
+        detail: `degraded: Telegram's last delivery to ${webhookUrl} failed at 2026-07-01T08:00:00.000Z: Connection timed out; 4 update(s) waiting`,
+      },
+    });
+    expect(telegramFake.calls('setWebhook').map((call) => call.payload)).toEqual([
+      {
+        url: webhookUrl,
+        secret_token: telegram.webhookSecret,
+        allowed_updates: ['message', 'edited_message', 'callback_query'],
+      },
+    ]);
+  });
+});
+
 describe('WhatsApp through the gateway', () => {
   it("answers Meta's webhook verification with the challenge, and 403 for a wrong verify token", async () => {
     const { app } = gatewayWith([createWhatsAppCloudConnector(whatsapp)]);
