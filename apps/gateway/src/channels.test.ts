@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmailConnector, type EmailConnector } from '@threadline/connector-email';
-import { type SmtpSink, startSmtpSink } from '@threadline/connector-email/test';
+import {
+  dovecotUnavailable,
+  type SmtpSink,
+  startDovecot,
+  startSmtpSink,
+} from '@threadline/connector-email/test';
 import { type ConnectorV1, metaSignature, twilioSignature } from '@threadline/connector-kit';
 import { createTestServer } from '@threadline/connector-kit/test';
 import { createSmsConnector } from '@threadline/connector-sms';
@@ -506,4 +511,91 @@ describe('email through the gateway', () => {
     expect(reply.from.address).toBe('kim.lee@work.example');
     expect(reply.replyToId).toBe(outbound.id);
   });
+
+  it.skipIf(dovecotUnavailable() !== undefined)(
+    'reads replies from an IMAP mailbox into the same conversation, once, and shows the mailbox on /readyz',
+    async () => {
+      sink = await startSmtpSink();
+      cleanups.push(() => sink.close());
+      const dovecot = await startDovecot();
+      cleanups.push(() => dovecot.close());
+      const email = createEmailConnector({
+        smtpUrl: sink.url,
+        from: 'Acme Support <support@acme.test>',
+        imapUrl: dovecot.url,
+        // far longer than the test: new mail comes by IDLE
+        imapPollIntervalMs: 10 * 60_000,
+        imapRetry: { retryDelayMs: 20, maxRetryDelayMs: 200 },
+      });
+      const { app, api } = gatewayWith([email]);
+      await app.gateway.start();
+      const emailCheck = async () => {
+        const response = await app.request('/readyz');
+        const body = (await response.json()) as {
+          checks: Record<string, { ok: boolean; detail?: string }>;
+        };
+        return body.checks['connector:email'];
+      };
+      await waitFor(async () => (await emailCheck())?.ok === true);
+      expect(await emailCheck()).toEqual({
+        ok: true,
+        detail: expect.stringMatching(
+          /^ready: reading INBOX at imap:\/\/support@127\.0\.0\.1:\d+ \(IDLE, and a search every 600 s\)$/,
+        ),
+      });
+
+      const outbound = await api<Message>('/v1/messages', {
+        to: { channel: 'email', address: 'kim.lee@work.example' },
+        content: { type: 'text', text: 'Your refund was approved.' },
+        channelData: { subject: 'Refund for order 4411' },
+      });
+      await waitFor(
+        async () => (await api<Message>(`/v1/messages/${outbound.id}`)).status === 'sent',
+      );
+      const sent = sink.messages[0]!;
+      const reply = [
+        'From: Kim Lee <kim.lee@work.example>',
+        'To: Acme Support <support@acme.test>',
+        'Subject: Re: Refund for order 4411',
+        'Message-ID: <kim-reply-1@work.example>',
+        `In-Reply-To: <${sent.externalId}>`,
+        `References: <${sent.externalId}>`,
+        'Date: Wed, 1 Jul 2026 09:00:00 +0000',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Great, thank you!',
+        '',
+        'On Wed, Jul 1, 2026 at 8:00 AM Acme Support <support@acme.test> wrote:',
+        '> Your refund was approved.',
+        '',
+      ].join('\r\n');
+      const conversationMessages = async () =>
+        (await api<{ data: Message[] }>(`/v1/conversations/${outbound.conversationId}/messages`))
+          .data;
+      const seen = async () =>
+        [...(await dovecot.flags()).values()].filter((flags) => flags.includes('\\Seen')).length;
+
+      await dovecot.append(reply);
+      await waitFor(async () => (await seen()) === 1);
+      // the same message again, unseen: what a crash between storing and flagging leaves
+      await dovecot.append(reply);
+      await waitFor(async () => (await seen()) === 2);
+
+      const history = await conversationMessages();
+      expect(
+        history.map((message) => [
+          message.direction,
+          message.content.type === 'text' ? message.content.text : null,
+        ]),
+      ).toEqual([
+        ['outbound', 'Your refund was approved.'],
+        ['inbound', 'Great, thank you!'],
+      ]);
+      expect(history[1]?.replyToId).toBe(outbound.id);
+
+      await dovecot.stop();
+      await waitFor(async () => (await emailCheck())?.detail?.startsWith('degraded') ?? false);
+      expect((await emailCheck())?.detail).toMatch(/ECONNREFUSED|closed the connection|ECONNRESET/);
+    },
+  );
 });
