@@ -261,7 +261,8 @@ export class EmailConnector implements ConnectorV1 {
     const reader = this.imapReader;
     this.imapReader = undefined;
     await Promise.all([server?.close(), reader?.stop()]);
-    if (reader) this.imapState = { state: 'disconnected', detail: 'stopped' };
+    // an instance that stopped reading (it lost the listeners' lease) is not broken
+    this.imapState = undefined;
     this.transport?.close?.();
   }
 

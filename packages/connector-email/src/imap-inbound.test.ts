@@ -166,6 +166,24 @@ describe.skipIf(unavailable !== undefined)('inbound over IMAP (a real dovecot)',
     });
   });
 
+  it('leaves a message over the size limit unseen for a person, and reads the rest', async () => {
+    const folder = await freshFolder();
+    await dovecot.append(mail('huge@example.com', 'x'.repeat(5_000)), { folder });
+    await dovecot.append(mail('small@example.com', 'Small one'), { folder });
+    const { store } = await startReading(folder, { maxMessageBytes: 2_000 });
+    await store.settled(1);
+    await vi.waitFor(async () => expect(await seenFlags(folder)).toEqual([false, true]), {
+      timeout: 10_000,
+    });
+    expect(store.messages().map((message) => message.externalId)).toEqual(['small@example.com']);
+    expect(store.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'IMAP message over the size limit left unseen',
+      }),
+    );
+  });
+
   it('reports a refused password as disconnected, naming IMAP_URL', async () => {
     const folder = await freshFolder();
     const { connector, store } = await startReading(folder, {

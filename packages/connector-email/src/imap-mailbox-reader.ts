@@ -45,12 +45,24 @@ export class ImapMailboxReader {
     this.running ??= this.run();
   }
 
-  /** Stops once the message in hand is stored and flagged. */
-  async stop(): Promise<void> {
+  /**
+   * Stops once the message in hand is stored and flagged, or after `stopTimeoutMs` with the
+   * server not answering (the message is then read again next time, a no-op).
+   */
+  async stop(stopTimeoutMs = 10_000): Promise<void> {
     this.abortController.abort();
     this.wake?.();
     // nothing is in hand: end a connection attempt or an IDLE now
     if (!this.draining) this.client?.close();
+    const waited = new AbortController();
+    await Promise.race([
+      this.running,
+      sleep(stopTimeoutMs, undefined, { signal: waited.signal }).then(
+        () => this.client?.close(),
+        () => undefined,
+      ),
+    ]);
+    waited.abort();
     await this.running;
   }
 
@@ -144,25 +156,22 @@ export class ImapMailboxReader {
       const uids = (found || []).sort((a, b) => a - b);
       for (const uid of uids) {
         if (signal.aborted) return;
+        if (this.oversized.has(uid)) continue;
         const range = String(uid);
-        const message = await client.fetchOne(
-          range,
-          { uid: true, size: true, source: { maxLength: this.options.maxMessageBytes + 1 } },
-          { uid: true },
-        );
+        const header = await client.fetchOne(range, { uid: true, size: true }, { uid: true });
         // expunged by someone else meanwhile
-        if (!message) continue;
-        if ((message.size ?? 0) > this.options.maxMessageBytes || !message.source) {
-          if (!this.oversized.has(uid)) {
-            this.oversized.add(uid);
-            this.options.log('warn', 'IMAP message over the size limit left unseen', {
-              uid,
-              size: message.size,
-              limit: this.options.maxMessageBytes,
-            });
-          }
+        if (!header) continue;
+        if ((header.size ?? 0) > this.options.maxMessageBytes) {
+          this.oversized.add(uid);
+          this.options.log('warn', 'IMAP message over the size limit left unseen', {
+            uid,
+            size: header.size,
+            limit: this.options.maxMessageBytes,
+          });
           continue;
         }
+        const message = await client.fetchOne(range, { uid: true, source: true }, { uid: true });
+        if (!message || !message.source) continue;
         try {
           await this.options.deliver(message.source);
         } catch (error) {

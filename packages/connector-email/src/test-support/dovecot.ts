@@ -70,7 +70,9 @@ export interface Dovecot {
  *   `default_internal_user = dovecot` (both created by the Debian package), and the mail is
  *   owned by the `dovecot` user, with `first_valid_uid` lowered to its UID. The temp
  *   directory is made traversable (0755) so those users can reach the passwd-file and mail.
- * - As any other user, every process runs as that user: all three settings name it.
+ * - As any other user, every process runs as that user: the three settings name it, and
+ *   `default_internal_group` names its group (dovecot cannot give sockets to its own group),
+ *   and anvil and imap-login run without `chroot` (only root may chroot).
  */
 export async function startDovecot(
   account: TestMailUser = { user: 'support', password: 'imap-test-secret' },
@@ -121,7 +123,16 @@ export async function startDovecot(
       });
     });
     exited.catch(() => undefined);
-    await Promise.race([exited, greeting('127.0.0.1', port, gone.signal)]);
+    // a master that runs but whose login process cannot start never greets: give up
+    const deadline = setTimeout(() => gone.abort(), 20_000);
+    try {
+      await Promise.race([exited, greeting('127.0.0.1', port, gone.signal)]);
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (started.exitCode === null && started.signalCode === null && gone.signal.aborted) {
+      throw new Error(`dovecot did not answer on 127.0.0.1:${port} within 20 s: ${output}`);
+    }
   };
 
   const stop = async (): Promise<void> => {
@@ -219,12 +230,17 @@ function dovecotConfig(options: {
   directory: string;
   port: number;
   passwdFile: string;
-  mailUser: { name: string; uid: number };
+  mailUser: { name: string; uid: number; gid: number };
 }): string {
   const { directory, port, passwdFile, mailUser } = options;
   const root = process.getuid?.() === 0;
   const internalUser = root ? 'dovecot' : mailUser.name;
   const loginUser = root ? 'dovenull' : mailUser.name;
+  // not root: the sockets dovecot makes cannot be given to the dovecot group, and no
+  // process can chroot
+  const internalGroup = root ? '' : `default_internal_group = ${groupName(mailUser.gid)}\n`;
+  const noChroot = root ? '' : 'service anvil {\n  chroot =\n}\n';
+  const loginChroot = root ? '' : '  chroot =\n';
   return `# written by the Threadline IMAP tests
 base_dir = ${directory}/run
 state_dir = ${directory}/state
@@ -236,7 +252,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = ${internalUser}
 default_login_user = ${loginUser}
-first_valid_uid = ${mailUser.uid}
+${internalGroup}first_valid_uid = ${mailUser.uid}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${passwdFile}
@@ -246,8 +262,8 @@ userdb {
   args = username_format=%u ${passwdFile}
 }
 mail_location = maildir:${directory}/mail/%u
-service imap-login {
-  inet_listener imap {
+${noChroot}service imap-login {
+${loginChroot}  inet_listener imap {
     address = 127.0.0.1
     port = ${port}
   }
@@ -272,6 +288,13 @@ function mailOwner(): { name: string; uid: number; gid: number } {
     throw new Error('the dovecot user is missing: apt-get install -y dovecot-imapd creates it');
   }
   return { name: 'dovecot', uid: Number(uid), gid: Number(gid) };
+}
+
+function groupName(gid: number): string {
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((entry) => entry.split(':')[2] === String(gid));
+  return line?.split(':')[0] ?? String(gid);
 }
 
 function freePort(): Promise<number> {
