@@ -171,9 +171,10 @@ export class ImapMailboxReader {
           continue;
         }
         const message = await client.fetchOne(range, { uid: true, source: true }, { uid: true });
-        if (!message || !message.source) continue;
+        const source = message ? message.source : undefined;
+        if (!source) continue;
         try {
-          await this.options.deliver(message.source);
+          await this.options.deliver(source);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           throw new Error(`message ${uid} could not be stored, left unseen: ${reason}`, {
