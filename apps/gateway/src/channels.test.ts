@@ -434,15 +434,17 @@ describe('WhatsApp through the gateway', () => {
       ok: false,
       detail: expect.stringContaining('disconnected'),
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const events = await api<{ data: Array<{ type: string; data: { status?: string } }> }>(
-      '/v1/events?format=json&after=0',
-    );
-    expect(
-      events.data
+    // the event is recorded after the status changes, not with it
+    const statusEvents = async () =>
+      (
+        await api<{ data: Array<{ type: string; data: { status?: string } }> }>(
+          '/v1/events?format=json&after=0',
+        )
+      ).data
         .filter((event) => event.type === 'connector.status_changed')
-        .map((event) => event.data.status),
-    ).toContain('disconnected');
+        .map((event) => event.data.status);
+    await waitFor(async () => (await statusEvents()).includes('disconnected'));
+    expect(await statusEvents()).toContain('disconnected');
   });
 });
 
