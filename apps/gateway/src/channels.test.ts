@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmailConnector, type EmailConnector } from '@threadline/connector-email';
-import { type SmtpSink, startSmtpSink } from '@threadline/connector-email/test';
+import {
+  dovecotUnavailable,
+  type SmtpSink,
+  startDovecot,
+  startSmtpSink,
+} from '@threadline/connector-email/test';
 import { type ConnectorV1, metaSignature, twilioSignature } from '@threadline/connector-kit';
 import { createTestServer } from '@threadline/connector-kit/test';
 import { createSmsConnector } from '@threadline/connector-sms';
@@ -246,7 +251,61 @@ describe('Telegram and SMS through the gateway', () => {
   });
 });
 
+describe('Telegram webhook mode', () => {
+  it("registers the webhook at start and shows Telegram's delivery error on /readyz", async () => {
+    const webhookUrl = `${publicUrl}/webhooks/telegram/telegram`;
+    telegramFake.setWebhookInfo({
+      pending_update_count: 4,
+      last_error_date: 1_782_892_800,
+      last_error_message: 'Connection timed out',
+    });
+    const { app } = gatewayWith([
+      createTelegramConnector({ ...telegram, mode: 'webhook', webhookUrl }),
+    ]);
+    await app.gateway.start();
+    const telegramCheck = async () => {
+      const response = await app.request('/readyz');
+      const body = (await response.json()) as {
+        checks: Record<string, { ok: boolean; detail?: string }>;
+      };
+      return { status: response.status, check: body.checks['connector:telegram'] };
+    };
+    await waitFor(
+      async () => (await telegramCheck()).check?.detail?.startsWith('degraded') ?? false,
+    );
+    expect(await telegramCheck()).toEqual({
+      // Telegram cannot reach the gateway, but the gateway itself can serve
+      status: 200,
+      check: {
+        ok: true,
+        detail: `degraded: Telegram's last delivery to ${webhookUrl} failed at 2026-07-01T08:00:00.000Z: Connection timed out; 4 update(s) waiting`,
+      },
+    });
+    expect(telegramFake.calls('setWebhook').map((call) => call.payload)).toEqual([
+      {
+        url: webhookUrl,
+        secret_token: telegram.webhookSecret,
+        allowed_updates: ['message', 'edited_message', 'callback_query'],
+      },
+    ]);
+  });
+});
+
 describe('WhatsApp through the gateway', () => {
+  it("answers Meta's webhook verification with the challenge, and 403 for a wrong verify token", async () => {
+    const { app } = gatewayWith([createWhatsAppCloudConnector(whatsapp)]);
+    const verify = (token: string) =>
+      app.request(
+        `/webhooks/whatsapp/whatsapp?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=1158201444`,
+      );
+    const accepted = await verify(whatsapp.verifyToken);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.text()).toBe('1158201444');
+    const refused = await verify('guess');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: 'signature_invalid' } });
+  });
+
   it('sends inside the 24-hour window, falls back to SMS outside it, and still sends templates', async () => {
     const { app, api, clock } = gatewayWith([
       createWhatsAppCloudConnector(whatsapp),
@@ -375,15 +434,17 @@ describe('WhatsApp through the gateway', () => {
       ok: false,
       detail: expect.stringContaining('disconnected'),
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const events = await api<{ data: Array<{ type: string; data: { status?: string } }> }>(
-      '/v1/events?format=json&after=0',
-    );
-    expect(
-      events.data
+    // the event is recorded after the status changes, not with it
+    const statusEvents = async () =>
+      (
+        await api<{ data: Array<{ type: string; data: { status?: string } }> }>(
+          '/v1/events?format=json&after=0',
+        )
+      ).data
         .filter((event) => event.type === 'connector.status_changed')
-        .map((event) => event.data.status),
-    ).toContain('disconnected');
+        .map((event) => event.data.status);
+    await waitFor(async () => (await statusEvents()).includes('disconnected'));
+    expect(await statusEvents()).toContain('disconnected');
   });
 });
 
@@ -452,4 +513,91 @@ describe('email through the gateway', () => {
     expect(reply.from.address).toBe('kim.lee@work.example');
     expect(reply.replyToId).toBe(outbound.id);
   });
+
+  it.skipIf(dovecotUnavailable() !== undefined)(
+    'reads replies from an IMAP mailbox into the same conversation, once, and shows the mailbox on /readyz',
+    async () => {
+      sink = await startSmtpSink();
+      cleanups.push(() => sink.close());
+      const dovecot = await startDovecot();
+      cleanups.push(() => dovecot.close());
+      const email = createEmailConnector({
+        smtpUrl: sink.url,
+        from: 'Acme Support <support@acme.test>',
+        imapUrl: dovecot.url,
+        // far longer than the test: new mail comes by IDLE
+        imapPollIntervalMs: 10 * 60_000,
+        imapRetry: { retryDelayMs: 20, maxRetryDelayMs: 200 },
+      });
+      const { app, api } = gatewayWith([email]);
+      await app.gateway.start();
+      const emailCheck = async () => {
+        const response = await app.request('/readyz');
+        const body = (await response.json()) as {
+          checks: Record<string, { ok: boolean; detail?: string }>;
+        };
+        return body.checks['connector:email'];
+      };
+      await waitFor(async () => (await emailCheck())?.ok === true);
+      expect(await emailCheck()).toEqual({
+        ok: true,
+        detail: expect.stringMatching(
+          /^ready: reading INBOX at imap:\/\/support@127\.0\.0\.1:\d+ \(IDLE, and a search every 600 s\)$/,
+        ),
+      });
+
+      const outbound = await api<Message>('/v1/messages', {
+        to: { channel: 'email', address: 'kim.lee@work.example' },
+        content: { type: 'text', text: 'Your refund was approved.' },
+        channelData: { subject: 'Refund for order 4411' },
+      });
+      await waitFor(
+        async () => (await api<Message>(`/v1/messages/${outbound.id}`)).status === 'sent',
+      );
+      const sent = sink.messages[0]!;
+      const reply = [
+        'From: Kim Lee <kim.lee@work.example>',
+        'To: Acme Support <support@acme.test>',
+        'Subject: Re: Refund for order 4411',
+        'Message-ID: <kim-reply-1@work.example>',
+        `In-Reply-To: <${sent.externalId}>`,
+        `References: <${sent.externalId}>`,
+        'Date: Wed, 1 Jul 2026 09:00:00 +0000',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Great, thank you!',
+        '',
+        'On Wed, Jul 1, 2026 at 8:00 AM Acme Support <support@acme.test> wrote:',
+        '> Your refund was approved.',
+        '',
+      ].join('\r\n');
+      const conversationMessages = async () =>
+        (await api<{ data: Message[] }>(`/v1/conversations/${outbound.conversationId}/messages`))
+          .data;
+      const seen = async () =>
+        [...(await dovecot.flags()).values()].filter((flags) => flags.includes('\\Seen')).length;
+
+      await dovecot.append(reply);
+      await waitFor(async () => (await seen()) === 1);
+      // the same message again, unseen: what a crash between storing and flagging leaves
+      await dovecot.append(reply);
+      await waitFor(async () => (await seen()) === 2);
+
+      const history = await conversationMessages();
+      expect(
+        history.map((message) => [
+          message.direction,
+          message.content.type === 'text' ? message.content.text : null,
+        ]),
+      ).toEqual([
+        ['outbound', 'Your refund was approved.'],
+        ['inbound', 'Great, thank you!'],
+      ]);
+      expect(history[1]?.replyToId).toBe(outbound.id);
+
+      await dovecot.stop();
+      await waitFor(async () => (await emailCheck())?.detail?.startsWith('degraded') ?? false);
+      expect((await emailCheck())?.detail).toMatch(/ECONNREFUSED|closed the connection|ECONNRESET/);
+    },
+  );
 });

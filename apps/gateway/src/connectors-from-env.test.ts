@@ -35,4 +35,20 @@ describe('connectors from the environment', () => {
       'webchat/webchat',
     ]);
   });
+
+  it('mounts email that only reads an IMAP mailbox, and runs it on one instance', () => {
+    const [email] = connectorsFromEnv(
+      context({
+        EMAIL_FROM: 'support@acme.test',
+        IMAP_URL: 'imaps://support:secret@imap.acme.test',
+      }),
+    );
+    expect(email).toMatchObject({ channel: 'email', id: 'email', singleListener: true });
+  });
+
+  it('refuses IMAP_URL without EMAIL_FROM, naming both', () => {
+    expect(() => connectorsFromEnv(context({ IMAP_URL: 'imaps://u:p@imap.acme.test' }))).toThrow(
+      'IMAP_URL is set but EMAIL_FROM is missing',
+    );
+  });
 });

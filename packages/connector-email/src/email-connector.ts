@@ -34,6 +34,7 @@ import {
   resolveEmailSettings,
 } from './email-settings.js';
 import { resolveOutboundAttachments } from './fetch-outbound-attachments.js';
+import { ImapMailboxReader } from './imap-mailbox-reader.js';
 import { mapSmtpError } from './map-smtp-error.js';
 import { parseRawMail, rawMailBytes, rawMailRecord } from './parse-raw-mail.js';
 import {
@@ -64,8 +65,9 @@ const acceptedContentTypes = new Set(['message/rfc822', 'text/plain', 'applicati
 
 /**
  * The email connector: sends with nodemailer over SMTP, receives through its own SMTP
- * server (started by `start`) or raw MIME posted to its HTTP ingress by an inbound-parse
- * relay. See the package README for threading, bounces and authentication results.
+ * server or from an IMAP folder (both started by `start`), or raw MIME posted to its HTTP
+ * ingress by an inbound-parse relay. Every inbound path reads a message the same way. See
+ * the package README for threading, bounces and authentication results.
  */
 export class EmailConnector implements ConnectorV1 {
   readonly specificationVersion = 'v1' as const;
@@ -74,24 +76,29 @@ export class EmailConnector implements ConnectorV1 {
   /** Replies carry In-Reply-To/References and the thread's subject: send needs the history. */
   readonly threadHistory = true;
   readonly capabilities = emailCapabilities;
-  /** The inbound SMTP server listens on one gateway instance at a time. */
+  /** The inbound SMTP server and the IMAP reader run on one gateway instance at a time. */
   readonly singleListener: boolean;
   private readonly settings: ResolvedEmailSettings;
   private readonly transport: MailTransport | undefined;
   private readonly fetchImpl: typeof globalThis.fetch | undefined;
   private readonly now: () => Date;
   private readonly inboundTls: EmailConnectorSettings['inboundTls'];
+  private readonly imapRetry: EmailConnectorSettings['imapRetry'];
   private runtime: ConnectorRuntime | undefined;
   private server: InboundSmtpServer | undefined;
   private state: ConnectorStatus = { state: 'ready' };
+  private imapReader: ImapMailboxReader | undefined;
+  private imapState: ConnectorStatus | undefined;
 
   constructor(settings: EmailConnectorSettings = {}) {
     this.settings = resolveEmailSettings(settings);
     this.id = this.settings.id;
-    this.singleListener = this.settings.inboundPort !== undefined;
+    this.singleListener =
+      this.settings.inboundPort !== undefined || this.settings.imap !== undefined;
     this.fetchImpl = settings.fetch;
     this.now = settings.now ?? (() => new Date());
     this.inboundTls = settings.inboundTls;
+    this.imapRetry = settings.imapRetry;
     this.transport =
       settings.transport ??
       (this.settings.smtpUrl
@@ -113,8 +120,10 @@ export class EmailConnector implements ConnectorV1 {
     return this.server?.host;
   }
 
+  /** The inbound SMTP server's state; once it is fine, the IMAP reader's when there is one. */
   status(): ConnectorStatus {
-    return this.state;
+    if (this.state.state !== 'ready' || !this.imapState) return this.state;
+    return this.imapState;
   }
 
   /**
@@ -193,11 +202,27 @@ export class EmailConnector implements ConnectorV1 {
   }
 
   /**
-   * Keeps the runtime (attachments are stored through it) and, when `inboundPort` is set,
-   * starts the inbound SMTP server.
+   * Keeps the runtime (attachments are stored through it), starts reading the IMAP folder
+   * when `imapUrl` is set, and starts the inbound SMTP server when `inboundPort` is set.
    */
   async start(runtime: ConnectorRuntime): Promise<void> {
     this.runtime = runtime;
+    const imap = this.settings.imap;
+    if (imap && !this.imapReader) {
+      this.imapState = { state: 'starting', detail: `connecting to ${imap.displayUrl}` };
+      this.imapReader = new ImapMailboxReader({
+        settings: imap,
+        maxMessageBytes: this.settings.maxMessageBytes,
+        deliver: (raw) => this.deliver({ raw }),
+        onStatus: (status) => {
+          this.imapState = status;
+          runtime.reportStatus(this.status());
+        },
+        log: runtime.log,
+        ...this.imapRetry,
+      });
+      this.imapReader.start();
+    }
     const port = this.settings.inboundPort;
     if (port === undefined || this.server) return;
     this.state = { state: 'starting' };
@@ -233,7 +258,11 @@ export class EmailConnector implements ConnectorV1 {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    await server?.close();
+    const reader = this.imapReader;
+    this.imapReader = undefined;
+    await Promise.all([server?.close(), reader?.stop()]);
+    // an instance that stopped reading (it lost the listeners' lease) is not broken
+    this.imapState = undefined;
     this.transport?.close?.();
   }
 
@@ -242,7 +271,7 @@ export class EmailConnector implements ConnectorV1 {
    * be read) before the caller acknowledges it. Throws when the gateway could not store it,
    * so the sender is asked to retry.
    */
-  async deliver(delivery: Pick<InboundDelivery, 'raw' | 'envelope'>): Promise<void> {
+  async deliver(delivery: { raw: Buffer; envelope?: InboundDelivery['envelope'] }): Promise<void> {
     const runtime = this.runtime;
     if (!runtime) {
       throw new ConnectorError('configuration_invalid', 'the email connector has not been started');

@@ -28,7 +28,60 @@ describe('resolveEmailSettings', () => {
       defaultSubject: 'Message from Acme Support',
       maxAttachmentBytes: 10 * 1024 * 1024,
       attachmentTimeoutMs: 15_000,
+      imap: undefined,
     });
+  });
+
+  it('reads the IMAP mailbox from IMAP_URL, IMAP_FOLDER, IMAP_POLL_INTERVAL and IMAP_IDLE', () => {
+    const resolved = resolveEmailSettings({
+      env: {
+        EMAIL_FROM: 'help@acme.example',
+        IMAP_URL: 'imaps://help%40acme.example:p%3Ass@imap.acme.example',
+        IMAP_FOLDER: 'Support',
+        IMAP_POLL_INTERVAL: '30',
+        IMAP_IDLE: '0',
+      },
+    });
+    expect(resolved.imap).toEqual({
+      host: 'imap.acme.example',
+      port: 993,
+      secure: true,
+      user: 'help@acme.example',
+      password: 'p:ss',
+      folder: 'Support',
+      pollIntervalMs: 30_000,
+      idle: false,
+      displayUrl: 'imaps://help%40acme.example@imap.acme.example',
+    });
+    expect(
+      resolveEmailSettings({ from: 'help@acme.example', imapUrl: 'imap://u:p@127.0.0.1', env: {} })
+        .imap,
+    ).toMatchObject({
+      port: 143,
+      secure: false,
+      folder: 'INBOX',
+      pollIntervalMs: 60_000,
+      idle: true,
+    });
+  });
+
+  it('refuses an IMAP_URL it cannot use, saying what to write', () => {
+    const env = (IMAP_URL: string) => ({ env: { EMAIL_FROM: 'help@acme.example', IMAP_URL } });
+    expect(() => resolveEmailSettings(env('pop3://u:p@mail.acme.example'))).toThrow(
+      'IMAP_URL must start with imap:// or imaps://',
+    );
+    expect(() => resolveEmailSettings(env('imaps://imap.acme.example'))).toThrow(
+      'IMAP_URL must carry the mailbox user and password',
+    );
+    expect(() => resolveEmailSettings(env('not a url'))).toThrow('IMAP_URL is not a URL');
+    expect(() =>
+      resolveEmailSettings({
+        env: { EMAIL_FROM: 'help@acme.example', IMAP_URL: 'imap://u:p@h', IMAP_POLL_INTERVAL: 'x' },
+      }),
+    ).toThrow('IMAP_POLL_INTERVAL must be a whole number');
+    expect(() => emailSettingsFromEnv(context({ IMAP_URL: 'imaps://u:p@h' }))).toThrow(
+      'IMAP_URL is set but EMAIL_FROM is missing',
+    );
   });
 
   it('reads the environment for what the settings leave out', () => {

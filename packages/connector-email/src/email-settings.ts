@@ -40,6 +40,23 @@ export interface EmailConnectorSettings {
   maxAttachmentBytes?: number;
   /** How long fetching one outbound attachment may take (default 15 s). */
   attachmentTimeoutMs?: number;
+  /**
+   * A mailbox to read inbound mail from, for addresses whose MX cannot point at Threadline:
+   * `imaps://user:password@imap.example.com:993` (env `IMAP_URL`; `imap://` upgrades with
+   * STARTTLS when the server offers it).
+   */
+  imapUrl?: string;
+  /** The folder read (default `INBOX`; env `IMAP_FOLDER`). */
+  imapFolder?: string;
+  /**
+   * How often the folder is searched for unseen mail even without news, in ms (default 60 s;
+   * env `IMAP_POLL_INTERVAL` in seconds). With IDLE this is only a safety net.
+   */
+  imapPollIntervalMs?: number;
+  /** Wait for new mail with IMAP IDLE (default true; env `IMAP_IDLE=0` polls only). */
+  imapIdle?: boolean;
+  /** Reconnecting to the IMAP server: first wait and longest wait (default 1 s and 60 s). */
+  imapRetry?: { retryDelayMs?: number; maxRetryDelayMs?: number };
   /** TLS key and certificate: the inbound server offers STARTTLS only with them. */
   inboundTls?: { key: string | Buffer; cert: string | Buffer };
   /** fetch for outbound attachments (default: global fetch). */
@@ -65,6 +82,22 @@ export interface ResolvedEmailSettings {
   defaultSubject: string;
   maxAttachmentBytes: number;
   attachmentTimeoutMs: number;
+  imap: ImapSettings | undefined;
+}
+
+/** The mailbox read for inbound mail. */
+export interface ImapSettings {
+  host: string;
+  port: number;
+  /** TLS from the first byte (`imaps://`); otherwise STARTTLS when offered. */
+  secure: boolean;
+  user: string;
+  password: string;
+  folder: string;
+  pollIntervalMs: number;
+  idle: boolean;
+  /** The URL without its password, for logs and status. */
+  displayUrl: string;
 }
 
 export const defaultMaxMessageBytes = 25 * 1024 * 1024;
@@ -139,6 +172,24 @@ export function resolveEmailSettings(settings: EmailConnectorSettings): Resolved
     settings.maxMessageBytes ??
     integer(env.EMAIL_MAX_MESSAGE_BYTES, 'EMAIL_MAX_MESSAGE_BYTES', 2 ** 31) ??
     defaultMaxMessageBytes;
+  const imapUrl = loadSetting({
+    value: settings.imapUrl,
+    environmentVariable: 'IMAP_URL',
+    settingName: 'imapUrl',
+    env,
+  });
+  const pollSeconds = integer(env.IMAP_POLL_INTERVAL, 'IMAP_POLL_INTERVAL', 86_400);
+  if (pollSeconds === 0) throw invalid('IMAP_POLL_INTERVAL must be at least 1 (seconds)');
+  const imap =
+    imapUrl === undefined
+      ? undefined
+      : parseImapUrl(imapUrl, {
+          folder: settings.imapFolder ?? (env.IMAP_FOLDER?.trim() || 'INBOX'),
+          pollIntervalMs:
+            settings.imapPollIntervalMs ??
+            (pollSeconds === undefined ? 60_000 : pollSeconds * 1000),
+          idle: settings.imapIdle ?? env.IMAP_IDLE?.trim() !== '0',
+        });
   const id = settings.id ?? 'email';
   return {
     id,
@@ -159,6 +210,44 @@ export function resolveEmailSettings(settings: EmailConnectorSettings): Resolved
     defaultSubject: settings.defaultSubject ?? `Message from ${from.name ?? domain}`,
     maxAttachmentBytes: settings.maxAttachmentBytes ?? defaultMaxAttachmentBytes,
     attachmentTimeoutMs: settings.attachmentTimeoutMs ?? 15_000,
+    imap,
+  };
+}
+
+/**
+ * `imaps://user:password@host:993` (or `imap://`, port 143) into connection settings; the
+ * user and password are URL-decoded (`%40` for an `@` in a user name).
+ */
+export function parseImapUrl(
+  raw: string,
+  options: Pick<ImapSettings, 'folder' | 'pollIntervalMs' | 'idle'>,
+): ImapSettings {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid('IMAP_URL is not a URL: use imaps://user:password@imap.example.com:993');
+  }
+  const scheme = url.protocol.toLowerCase();
+  if (scheme !== 'imap:' && scheme !== 'imaps:') {
+    throw invalid(`IMAP_URL must start with imap:// or imaps://, not ${scheme}//`);
+  }
+  if (!url.hostname) throw invalid('IMAP_URL has no host');
+  if (!url.username || !url.password) {
+    throw invalid('IMAP_URL must carry the mailbox user and password: imaps://user:password@host');
+  }
+  const secure = scheme === 'imaps:';
+  const port = url.port ? Number(url.port) : secure ? 993 : 143;
+  const display = new URL(url.href);
+  display.password = '';
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    secure,
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    ...options,
+    displayUrl: display.href.replace(/\/$/, ''),
   };
 }
 
@@ -175,6 +264,7 @@ export function emailSettingsFromEnv(
   const smtpUrl = env.SMTP_URL?.trim() || undefined;
   if (from === undefined) {
     if (smtpUrl !== undefined) throw invalid('SMTP_URL is set but EMAIL_FROM is missing');
+    if (env.IMAP_URL?.trim()) throw invalid('IMAP_URL is set but EMAIL_FROM is missing');
     return undefined;
   }
   return { from, ...(smtpUrl ? { smtpUrl } : {}), env };

@@ -90,9 +90,16 @@ export class ConnectorError extends ThreadlineError {
     return ThreadlineError.isInstance(error) && 'retryable' in error;
   }
 
-  static signatureInvalid(reason: string): ConnectorError {
+  /**
+   * The request is not from the provider. Answered with `statusCode`: 401 unless the
+   * provider documents another status for a refusal (Meta's verification expects 403).
+   */
+  static signatureInvalid(
+    reason: string,
+    options: { statusCode?: 401 | 403 } = {},
+  ): ConnectorError {
     return new ConnectorError('signature_invalid', `signature rejected: ${reason}`, {
-      statusCode: 401,
+      statusCode: options.statusCode ?? 401,
     });
   }
 

@@ -19,6 +19,12 @@ export interface TelegramConversionContext {
   botId?: string;
 }
 
+/**
+ * The kinds of update the connector reads: what it asks Telegram for (`allowed_updates` of
+ * `setWebhook` and `getUpdates`). Any other kind that still arrives is `ignored`.
+ */
+export const telegramHandledUpdateTypes = ['message', 'edited_message', 'callback_query'] as const;
+
 /** Normalizes one Bot API update. Never throws: a kind we do not read becomes `ignored`. */
 export function convertTelegramUpdate(
   update: TelegramUpdate,

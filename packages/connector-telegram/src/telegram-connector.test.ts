@@ -151,7 +151,7 @@ describe('webhook ingress', () => {
     expect(call?.payload).toEqual({
       url: 'https://gateway.example.com/webhooks/telegram/telegram',
       secret_token: expect.stringMatching(/^[A-Za-z0-9_-]{32,256}$/),
-      allowed_updates: [],
+      allowed_updates: ['message', 'edited_message', 'callback_query'],
     });
     const secret = String(call?.payload['secret_token']);
     expect(secret).not.toContain(testToken.split(':')[1]);
@@ -415,7 +415,7 @@ describe('registerWebhook', () => {
     expect(fake.calls('setWebhook')[0]?.payload).toEqual({
       url: 'https://gateway.example.com/webhooks/telegram/telegram',
       secret_token: testWebhookSecret,
-      allowed_updates: [],
+      allowed_updates: ['message', 'edited_message', 'callback_query'],
     });
   });
 

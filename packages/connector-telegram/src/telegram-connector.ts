@@ -33,6 +33,10 @@ import { mapTelegramError, mapTelegramErrorResponse } from './map-telegram-error
 import { telegramMessageExternalId } from './telegram-external-id.js';
 import { TelegramUpdatePoller } from './telegram-update-poller.js';
 import { parseTelegramUpdate, type TelegramUpdate } from './telegram-update-schema.js';
+import {
+  TelegramWebhookRegistration,
+  telegramWebhookSettings,
+} from './telegram-webhook-registration.js';
 
 export const defaultTelegramApiRoot = 'https://api.telegram.org';
 
@@ -60,8 +64,19 @@ export interface TelegramConnectorSettings {
    * `webhookUrl` is set and `polling` otherwise.
    */
   mode?: TelegramMode;
-  /** The public URL of this connector's ingress, for `registerWebhook()`. */
+  /**
+   * The public URL of this connector's ingress. In webhook mode `start` registers it with
+   * `setWebhook` and then checks `getWebhookInfo` for delivery errors.
+   */
   webhookUrl?: string;
+  webhook?: {
+    /** How often `getWebhookInfo` is asked about delivery errors (default 60 s). */
+    checkIntervalMs?: number;
+    /** The wait after a failed `setWebhook` or check, doubled on each failure (default 1 s). */
+    retryDelayMs?: number;
+    /** The longest wait between failed calls (default 30 s). */
+    maxRetryDelayMs?: number;
+  };
   polling?: {
     /** How long Telegram holds a `getUpdates` call open when there is nothing new (default 50 s). */
     timeoutSeconds?: number;
@@ -116,6 +131,8 @@ export class TelegramConnector implements ConnectorV1 {
   private readonly webhookSecret: string;
   private readonly conversion: TelegramConversionContext;
   private readonly pollingOptions: Required<NonNullable<TelegramConnectorSettings['polling']>>;
+  private readonly webhookOptions: Required<NonNullable<TelegramConnectorSettings['webhook']>>;
+  private registration: TelegramWebhookRegistration | undefined;
   private runtime: ConnectorRuntime | undefined;
   private poller: TelegramUpdatePoller | undefined;
   private currentStatus: ConnectorStatus;
@@ -174,6 +191,11 @@ export class TelegramConnector implements ConnectorV1 {
       timeoutSeconds: settings.polling?.timeoutSeconds ?? 50,
       retryDelayMs: settings.polling?.retryDelayMs ?? 1_000,
       maxRetryDelayMs: settings.polling?.maxRetryDelayMs ?? 30_000,
+    };
+    this.webhookOptions = {
+      checkIntervalMs: settings.webhook?.checkIntervalMs ?? 60_000,
+      retryDelayMs: settings.webhook?.retryDelayMs ?? 1_000,
+      maxRetryDelayMs: settings.webhook?.maxRetryDelayMs ?? 30_000,
     };
     this.currentStatus = mode === 'webhook' ? { state: 'ready' } : { state: 'starting' };
   }
@@ -269,7 +291,8 @@ export class TelegramConnector implements ConnectorV1 {
 
   /**
    * Points Telegram's webhook at `url` (default `webhookUrl`) with the secret `parse`
-   * checks. Asks for every kind of update Telegram sends by default.
+   * checks, for the kinds of update the connector reads. `start` does this on its own in
+   * webhook mode; call it when the gateway does not run `start` (a deploy script).
    */
   async registerWebhook(url: string | undefined = this.webhookUrl): Promise<void> {
     if (!url) {
@@ -279,20 +302,33 @@ export class TelegramConnector implements ConnectorV1 {
       );
     }
     try {
-      await this.telegram.setWebhook(url, {
-        secret_token: this.webhookSecret,
-        allowed_updates: [],
-      });
+      await this.telegram.callApi('setWebhook', telegramWebhookSettings(url, this.webhookSecret));
     } catch (error) {
       throw mapTelegramError(error, 'setWebhook');
     }
   }
 
-  /** In polling mode, starts long polling; updates go to `runtime.ingest` in order. */
+  /**
+   * In webhook mode with a `webhookUrl`, registers it with Telegram and keeps checking its
+   * delivery errors (in the background: a slow Telegram never holds up the gateway). In
+   * polling mode, starts long polling; updates go to `runtime.ingest` in order.
+   */
   async start(runtime: ConnectorRuntime): Promise<void> {
     this.runtime = runtime;
     if (this.mode === 'webhook') {
       this.setStatus({ state: 'ready' });
+      if (this.webhookUrl && !this.registration) {
+        this.registration = new TelegramWebhookRegistration({
+          telegram: this.telegram,
+          url: this.webhookUrl,
+          secretToken: this.webhookSecret,
+          ...this.webhookOptions,
+          onStatus: (status) => this.setStatus(status),
+          log: (level, message, fields) =>
+            runtime.log(level, message, { connectorId: this.id, ...fields }),
+        });
+        this.registration.start();
+      }
       return;
     }
     if (this.poller) return;
@@ -310,7 +346,9 @@ export class TelegramConnector implements ConnectorV1 {
   async stop(): Promise<void> {
     const poller = this.poller;
     this.poller = undefined;
-    await poller?.stop();
+    const registration = this.registration;
+    this.registration = undefined;
+    await Promise.all([poller?.stop(), registration?.stop()]);
     await Promise.all(this.pendingAnswers);
     if (this.mode === 'polling') this.currentStatus = { state: 'disconnected', detail: 'stopped' };
   }

@@ -1,69 +1,15 @@
-import type {
-  ConnectorRuntime,
-  ConnectorStatus,
-  InboundEvent,
-  IngestReceipt,
-} from '@threadline/connector-kit';
 import { createTestServer } from '@threadline/connector-kit/test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTelegramConnector, type TelegramConnector } from './telegram-connector.js';
 import { createFakeTelegramApi } from './test-support/fake-telegram-api.js';
 import { fixtureBody, testApiRoot, testToken } from './test-support/fixtures.js';
+import { createRuntime } from './test-support/test-runtime.js';
 
 const fake = createFakeTelegramApi({ apiRoot: testApiRoot, token: testToken });
 createTestServer(...fake.handlers);
 
 type Update = { update_id: number } & Record<string, unknown>;
 const update = (name: string) => JSON.parse(fixtureBody(name)) as Update;
-
-/** What the gateway gives a connector, kept in memory: a store that can fail on purpose. */
-function createRuntime(options: { failOnceFor?: number[] } = {}) {
-  const failOnce = new Set(options.failOnceFor ?? []);
-  const ingested: Array<{ events: InboundEvent[]; raw: { contentType: string; body: string } }> =
-    [];
-  const quarantined: Array<Parameters<ConnectorRuntime['quarantine']>[0]> = [];
-  const statuses: ConnectorStatus[] = [];
-  const listeners = new Set<() => void>();
-  const changed = () => {
-    for (const listener of listeners) listener();
-  };
-  const runtime: ConnectorRuntime = {
-    async ingest(events, raw): Promise<IngestReceipt[]> {
-      const id = (JSON.parse(raw.body) as Update).update_id;
-      if (failOnce.delete(id)) throw new Error('the store is unavailable');
-      ingested.push({ events, raw });
-      changed();
-      return events.map(() => ({ messageId: null, conversationId: null, duplicate: false }));
-    },
-    async saveMedia() {
-      throw new Error('not used by polling');
-    },
-    async history() {
-      return [];
-    },
-    async quarantine(entry) {
-      quarantined.push(entry);
-      changed();
-    },
-    reportStatus(status) {
-      statuses.push(status);
-      changed();
-    },
-    log: () => undefined,
-  };
-  /** Resolves once `condition` holds (checked on every change). */
-  const until = (condition: () => boolean) =>
-    new Promise<void>((resolve) => {
-      if (condition()) return resolve();
-      const listener = () => {
-        if (!condition()) return;
-        listeners.delete(listener);
-        resolve();
-      };
-      listeners.add(listener);
-    });
-  return { runtime, ingested, quarantined, statuses, until };
-}
 
 let running: TelegramConnector | undefined;
 
@@ -107,7 +53,10 @@ describe('long polling', () => {
       method: 'deleteWebhook',
       payload: { drop_pending_updates: false },
     });
-    expect(fake.calls('getUpdates')[0]?.payload).toEqual({ timeout: 50, allowed_updates: [] });
+    expect(fake.calls('getUpdates')[0]?.payload).toEqual({
+      timeout: 50,
+      allowed_updates: ['message', 'edited_message', 'callback_query'],
+    });
 
     // the next poll confirms the batch and waits; Telegram then answers it with nothing new
     const second = await fake.callNumber('getUpdates', 2);

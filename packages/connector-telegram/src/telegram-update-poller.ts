@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectorStatus } from '@threadline/connector-kit';
 import type { Telegram } from 'telegraf';
+import { telegramHandledUpdateTypes } from './convert-telegram-update.js';
 import { mapTelegramError, telegramErrorResponse } from './map-telegram-error.js';
+import { withAbortSignal } from './with-abort-signal.js';
 
 export interface TelegramUpdatePollerOptions {
   telegram: Telegram;
@@ -54,7 +56,7 @@ export class TelegramUpdatePoller {
           await telegram.callApi(
             'deleteWebhook',
             { drop_pending_updates: false },
-            withSignal(signal),
+            withAbortSignal(signal),
           );
           webhookDeleted = true;
           // the token works: a long poll may now wait quietly for the first update
@@ -65,11 +67,11 @@ export class TelegramUpdatePoller {
           'getUpdates',
           {
             timeout: this.options.timeoutSeconds,
-            // every kind Telegram sends by default, whatever an earlier client asked for
-            allowed_updates: [],
+            // the kinds the connector reads, whatever an earlier client asked for
+            allowed_updates: [...telegramHandledUpdateTypes],
             ...(this.offset === undefined ? {} : { offset: this.offset }),
           },
-          withSignal(signal),
+          withAbortSignal(signal),
         );
         for (const update of updates) {
           try {
@@ -114,7 +116,7 @@ export class TelegramUpdatePoller {
       .callApi(
         'getUpdates',
         { offset: this.offset, limit: 1, timeout: 0 },
-        withSignal(AbortSignal.timeout(5_000)),
+        withAbortSignal(AbortSignal.timeout(5_000)),
       )
       .catch(() => undefined);
   }
@@ -126,13 +128,6 @@ export class TelegramUpdatePoller {
     this.lastStatus = status;
     this.options.onStatus(status);
   }
-}
-
-type CallApiOptions = NonNullable<Parameters<Telegram['callApi']>[2]>;
-
-/** telegraf types `signal` as its AbortController polyfill's; its fetch takes the built-in one. */
-function withSignal(signal: AbortSignal): CallApiOptions {
-  return { signal } as unknown as CallApiOptions;
 }
 
 class DeliveryFailure extends Error {

@@ -2,8 +2,8 @@ import { ConnectorError, type ParseResult, safeEqual } from '@threadline/connect
 
 /**
  * Meta's webhook verification: `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`
- * is answered with the challenge, as plain text, when the token is ours; anything else is
- * refused with `signature_invalid`.
+ * is answered with the challenge, as plain text, when the token is ours. A missing or wrong
+ * token is refused with `signature_invalid` and status 403, as Meta's documentation specifies.
  */
 export function answerWhatsAppCloudVerification(url: string, verifyToken: string): ParseResult {
   let query: URLSearchParams;
@@ -13,9 +13,9 @@ export function answerWhatsAppCloudVerification(url: string, verifyToken: string
     throw ConnectorError.payloadInvalid('(url)', 'not an absolute URL', error);
   }
   const token = query.get('hub.verify_token');
-  if (!token) throw ConnectorError.signatureInvalid('hub.verify_token is missing');
+  if (!token) throw tokenRefused('hub.verify_token is missing');
   if (!safeEqual(verifyToken, token)) {
-    throw ConnectorError.signatureInvalid('hub.verify_token does not match WHATSAPP_VERIFY_TOKEN');
+    throw tokenRefused('hub.verify_token does not match WHATSAPP_VERIFY_TOKEN');
   }
   if (query.get('hub.mode') !== 'subscribe') {
     throw ConnectorError.payloadInvalid('hub.mode', 'expected "subscribe"');
@@ -26,4 +26,8 @@ export function answerWhatsAppCloudVerification(url: string, verifyToken: string
     events: [],
     response: { status: 200, headers: { 'content-type': 'text/plain' }, body: challenge },
   };
+}
+
+function tokenRefused(reason: string): ConnectorError {
+  return ConnectorError.signatureInvalid(reason, { statusCode: 403 });
 }

@@ -49,16 +49,16 @@ describe('webhook verification (GET)', () => {
     });
   });
 
-  it('refuses a wrong verify token with signature_invalid', async () => {
+  it('refuses a wrong verify token with signature_invalid and 403, as Meta documents', async () => {
     await expect(
       connector.parse(verification('hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1')),
-    ).rejects.toMatchObject({ code: 'signature_invalid', statusCode: 401 });
+    ).rejects.toMatchObject({ code: 'signature_invalid', statusCode: 403 });
   });
 
-  it('refuses a missing verify token with signature_invalid', async () => {
+  it('refuses a missing verify token with signature_invalid and 403', async () => {
     await expect(
       connector.parse(verification('hub.mode=subscribe&hub.challenge=1158201444')),
-    ).rejects.toMatchObject({ code: 'signature_invalid' });
+    ).rejects.toMatchObject({ code: 'signature_invalid', statusCode: 403 });
   });
 
   it('refuses a verification without a challenge, naming it', async () => {

@@ -95,7 +95,9 @@ export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
       );
       if (typed) {
         log.info({ connectorId, code: error.code, path: error.path }, 'provider request rejected');
-        const status = error.code === 'signature_invalid' ? 401 : 400;
+        // a signature refusal answers as the provider documents (401, or Meta's 403)
+        const status =
+          error.code === 'signature_invalid' ? ((error.statusCode ?? 401) as 401 | 403) : 400;
         return context.json(
           errorBody(error.code, error.message, error.path ? { path: error.path } : null),
           status,

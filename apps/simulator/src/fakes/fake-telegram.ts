@@ -59,6 +59,7 @@ export function createTelegramFake(
     username: 'threadline_support_bot',
   };
   let outbound = 0;
+  let webhookUrl = '';
 
   return {
     name: 'telegram',
@@ -79,7 +80,11 @@ export function createTelegramFake(
       if (!match || match[1] !== secrets.token) return failure(401, 'Unauthorized');
       const method = match[2]!;
       const payload = (await request.json().catch(() => ({}))) as Record<string, unknown>;
+      if (method === 'setWebhook') webhookUrl = String(payload.url ?? '');
+      if (method === 'deleteWebhook') webhookUrl = '';
       if (['setWebhook', 'deleteWebhook', 'answerCallbackQuery'].includes(method)) return ok(true);
+      // the gateway registers its webhook at start and then checks on it
+      if (method === 'getWebhookInfo') return ok({ url: webhookUrl, pending_update_count: 0 });
       if (method === 'getMe') return ok(bot);
       if (!method.startsWith('send')) return failure(404, 'Not Found: method not found');
       const chatId = String(payload.chat_id ?? '');

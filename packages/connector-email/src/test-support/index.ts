@@ -1,3 +1,4 @@
+export * from './dovecot.js';
 export * from './fixtures.js';
 export * from './media-server.js';
 export * from './smtp-sink.js';

@@ -69,6 +69,7 @@ export function createTestRuntime() {
     },
     reportStatus(status) {
       statuses.push(status);
+      settle();
     },
     log(level, message, fields) {
       logs.push({ level, message, ...(fields ? { fields } : {}) });

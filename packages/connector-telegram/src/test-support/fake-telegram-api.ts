@@ -92,6 +92,11 @@ export interface FakeTelegramApi {
   failNextSend(failure: TelegramFailure): void;
   /** Make the next call of `method` fail. */
   failNextCall(method: string, failure: TelegramFailure): void;
+  /**
+   * Fields `getWebhookInfo` answers with on top of the webhook `setWebhook` set (a delivery
+   * error: `last_error_date`, `last_error_message`, `pending_update_count`).
+   */
+  setWebhookInfo(fields: Record<string, unknown>): void;
   /** Updates for `getUpdates` to deliver; a held long poll answers at once. */
   queueUpdates(...updates: Array<{ update_id: number } & Record<string, unknown>>): void;
   /** Answer held long polls now, with nothing new. */
@@ -123,6 +128,8 @@ export function createFakeTelegramApi(options: {
   let lastMessageIds = new Map<string, number>();
   let pendingUpdates: Array<{ update_id: number } & Record<string, unknown>> = [];
   let pollWaiters: Array<() => void> = [];
+  let webhook: { url: string; allowed_updates?: unknown } = { url: '' };
+  let webhookInfo: Record<string, unknown> = {};
   const files = new Map<string, FakeFile>();
   const callListeners = new Set<(call: RecordedCall) => void>();
 
@@ -163,9 +170,23 @@ export function createFakeTelegramApi(options: {
       case 'getMe':
         return result(bot);
       case 'answerCallbackQuery':
-      case 'setWebhook':
-      case 'deleteWebhook':
         return result(true);
+      case 'setWebhook':
+        webhook = {
+          url: String(payload['url'] ?? ''),
+          ...(payload['allowed_updates'] ? { allowed_updates: payload['allowed_updates'] } : {}),
+        };
+        return result(true);
+      case 'deleteWebhook':
+        webhook = { url: '' };
+        return result(true);
+      case 'getWebhookInfo':
+        return result({
+          has_custom_certificate: false,
+          pending_update_count: 0,
+          ...webhook,
+          ...webhookInfo,
+        });
       case 'getFile': {
         const file = files.get(String(payload['file_id']));
         if (!file) return apiError(400, 'Bad Request: invalid file_id');
@@ -246,6 +267,9 @@ export function createFakeTelegramApi(options: {
     failNextCall: (method: string, failure: TelegramFailure) => {
       methodFailures.push({ method, failure });
     },
+    setWebhookInfo: (fields: Record<string, unknown>) => {
+      webhookInfo = { ...fields };
+    },
     queueUpdates: (...updates: Array<{ update_id: number } & Record<string, unknown>>) => {
       pendingUpdates.push(...updates);
       wakePolls();
@@ -271,6 +295,8 @@ export function createFakeTelegramApi(options: {
     reset: () => {
       provider.reset();
       lastMessageIds = new Map();
+      webhook = { url: '' };
+      webhookInfo = {};
       pendingUpdates = [];
       wakePolls();
     },
