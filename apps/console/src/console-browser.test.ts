@@ -337,6 +337,13 @@ describe('the console', () => {
     );
     expect(await rows(page).count()).toBe(3);
 
+    // Dark mode follows the system setting and keeps its contrast.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(conversationUrl);
+    await reply.locator('[data-status="delivered"]').waitFor();
+    await expectAccessible(page, 'conversation in dark mode');
+    await screenshot(page, '12-conversation-dark');
+
     expect(blocked).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

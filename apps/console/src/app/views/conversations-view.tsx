@@ -165,16 +165,24 @@ function ConversationRowItem({ row, top }: { row: ConversationRow; top: number }
   const { contacts } = useSession();
   const { conversation, preview } = row;
   const [label, setLabel] = useState<string | null>(null);
+  const [address, setAddress] = useState<string | null>(null);
   useEffect(() => {
     let current = true;
     contacts.get(conversation.contactId).then(
-      (contact) => current && setLabel(contactLabel(contact)),
+      (contact) => {
+        if (!current) return;
+        setLabel(contactLabel(contact));
+        const identity = contact.identities.find(
+          (candidate) => candidate.channel === conversation.lastInboundChannel,
+        );
+        setAddress(identity && contact.name ? identity.address : null);
+      },
       () => current && setLabel(conversation.contactId),
     );
     return () => {
       current = false;
     };
-  }, [contacts, conversation.contactId]);
+  }, [contacts, conversation.contactId, conversation.lastInboundChannel]);
   return (
     <li
       class="conversation-row"
@@ -185,7 +193,9 @@ function ConversationRowItem({ row, top }: { row: ConversationRow; top: number }
         <span class="row-main">
           <span class="row-title">{label ?? '…'}</span>
           <span class="row-preview muted">
-            {preview ? `${preview.direction === 'outbound' ? 'You: ' : ''}${preview.text}` : ' '}
+            {preview
+              ? `${preview.direction === 'outbound' ? 'You: ' : ''}${preview.text}`
+              : (address ?? ' ')}
           </span>
         </span>
         <span class="row-meta">
