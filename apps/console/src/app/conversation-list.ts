@@ -112,13 +112,14 @@ export function createConversationList(
     return found;
   }
 
-  async function onMessage(message: Message) {
+  /** `at` is when the gateway took the message in: provider timestamps may lag behind it. */
+  async function onMessage(message: Message, at: string) {
     const preview = previewOf(message);
+    const latest = at > message.createdAt ? at : message.createdAt;
     const existing = rows.get(message.conversationId);
     if (existing) {
       const conversation = { ...existing.conversation };
-      if (message.createdAt > conversation.lastMessageAt)
-        conversation.lastMessageAt = message.createdAt;
+      if (latest > conversation.lastMessageAt) conversation.lastMessageAt = latest;
       if (message.direction === 'inbound') conversation.lastInboundChannel = message.channel;
       rows.set(conversation.id, { conversation, preview });
       if (!matches(conversation)) rows.delete(conversation.id);
@@ -127,8 +128,8 @@ export function createConversationList(
     const conversation = await fetchConversation(message.conversationId);
     if (!conversation || closed) return;
     upsert(
-      message.createdAt > conversation.lastMessageAt
-        ? { ...conversation, lastMessageAt: message.createdAt }
+      latest > conversation.lastMessageAt
+        ? { ...conversation, lastMessageAt: latest }
         : conversation,
       preview,
     );
@@ -139,7 +140,7 @@ export function createConversationList(
     switch (event.type) {
       case 'message.received':
       case 'message.sent':
-        return onMessage(event.data.message);
+        return onMessage(event.data.message, event.time);
       case 'conversation.opened':
       case 'conversation.resolved':
       case 'conversation.reopened':
