@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InboundRequest } from '@threadline/connector-kit';
+import type { ConnectorV1, InboundRequest } from '@threadline/connector-kit';
 import { createTestServer } from '@threadline/connector-kit/test';
 import { createSmsConnector } from '@threadline/connector-sms';
 import {
@@ -16,6 +16,8 @@ import {
 } from '@threadline/connector-sms/test';
 import { createTelegramConnector } from '@threadline/connector-telegram';
 import { createFakeTelegramApi } from '@threadline/connector-telegram/test';
+import { createWhatsAppWebConnector } from '@threadline/connector-whatsapp';
+import { FakeWhatsAppWebClient } from '@threadline/connector-whatsapp/test';
 import { createApp, type ThreadlineApp } from '@threadline/gateway';
 import { launchChromium } from '@threadline/gateway/test';
 import type { Conversation } from '@threadline/schema';
@@ -63,7 +65,12 @@ afterEach(async () => {
 });
 
 /** A gateway on a real port over `directory`; `webhookSecret` is Telegram's secret token. */
-async function startGateway(directory: string, webhookSecret: string, port = 0) {
+async function startGateway(
+  directory: string,
+  webhookSecret: string,
+  port = 0,
+  extra: ConnectorV1[] = [],
+) {
   const app = createApp({
     dataDirectory: directory,
     apiKeys: [apiKey],
@@ -71,6 +78,7 @@ async function startGateway(directory: string, webhookSecret: string, port = 0) 
     connectors: [
       createSmsConnector({ ...twilio, fromNumber: ourNumber, publicUrl }),
       createTelegramConnector({ ...telegram, webhookSecret, mode: 'webhook' }),
+      ...extra,
     ],
     publicUrl,
     // the subscriber below is faked at its HTTP boundary; its host never resolves
@@ -441,6 +449,42 @@ describe('the conversation list at scale', () => {
     await page.getByLabel('Status').selectOption('resolved');
     await page.getByText('No conversations match these filters.').waitFor();
     await expectAccessible(page, 'conversations filtered');
+
+    expect(blocked).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('a WhatsApp linked device', () => {
+  it('shows the pairing QR code while the session waits, then the logged-out state', {
+    timeout: 60_000,
+  }, async () => {
+    const client = new FakeWhatsAppWebClient();
+    const gateway = await startGateway(gatewayWorkspace(), 'first-secret', 0, [
+      createWhatsAppWebConnector({ client, session: 'console-test' }),
+    ]);
+    cleanups.push(() => gateway.app.gateway.close());
+    client.emit('qr', '2@pairing-code-from-whatsapp-web,console-test');
+
+    const { page, blocked, pageErrors } = await openIsolatedPage(browser);
+    await page.goto(`${gateway.base}/console/#/connectors`);
+    await signIn(page, apiKey);
+    const card = page.locator('[data-connector-id="whatsapp-web"]');
+    const qr = card.getByRole('img', { name: 'Pairing QR code for whatsapp-web' });
+    await qr.waitFor();
+    expect(
+      await qr.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth),
+    ).toBeGreaterThan(0);
+    await expectAccessible(page, 'connectors with a pairing code');
+    await screenshot(page, '13-connectors-whatsapp-pairing');
+
+    client.emit('disconnected', 'LOGOUT');
+    await card
+      .getByTestId('pairing-state')
+      .filter({ hasText: 'logged out from the phone' })
+      .waitFor();
+    expect(await qr.count()).toBe(0);
+    await screenshot(page, '14-connectors-whatsapp-logged-out');
 
     expect(blocked).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -159,6 +159,8 @@ export interface ConnectorInfo {
   state: 'starting' | 'ready' | 'degraded' | 'disconnected';
   detail: string | null;
   capabilities: Record<string, unknown>;
+  /** A linked-device session paired by scanning a QR code (`connectors.pairingQr`). */
+  pairing: boolean;
 }
 
 export interface QuarantineEntry {

@@ -127,8 +127,19 @@ export async function loadConsoleAssets(): Promise<ConsoleAssets> {
   if (!existsSync(consolePaths.sources)) {
     throw new Error(`the console is missing: neither ${builtIndex} nor its sources exist`);
   }
-  return buildConsole();
+  // one build per process while the sources stay as they are (tests start many gateways)
+  const sourcesTime = newestSourceTime();
+  if (!lastBuild || lastBuild.sourcesTime !== sourcesTime) {
+    const assets = buildConsole();
+    lastBuild = { sourcesTime, assets };
+    assets.catch(() => {
+      if (lastBuild?.assets === assets) lastBuild = undefined;
+    });
+  }
+  return lastBuild.assets;
 }
+
+let lastBuild: { sourcesTime: number; assets: Promise<ConsoleAssets> } | undefined;
 
 /** The console's JavaScript, gzipped, in bytes: what a browser downloads on first load. */
 export function scriptBytesGzipped(assets: ConsoleAssets): number {

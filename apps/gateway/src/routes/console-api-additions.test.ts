@@ -106,3 +106,15 @@ describe('POST /v1/messages/render', () => {
     );
   });
 });
+
+describe('GET /v1/connectors', () => {
+  it('says which connectors pair as a linked device', async () => {
+    const response = await harness.api('/v1/connectors');
+    const connectors = (await response.json()) as { data: Array<{ id: string; pairing: boolean }> };
+    expect(connectors.data.map((connector) => [connector.id, connector.pairing])).toEqual([
+      ['sms', false],
+      ['whatsapp', false],
+      ['telegram', false],
+    ]);
+  });
+});

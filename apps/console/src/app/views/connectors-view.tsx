@@ -97,9 +97,7 @@ function ConnectorCard({
           {check.detail ? ` — ${check.detail}` : ''}
         </p>
       )}
-      {connector.channel === 'whatsapp' && connector.state !== 'ready' && (
-        <PairingCode connector={connector} />
-      )}
+      {connector.pairing && connector.state !== 'ready' && <PairingCode connector={connector} />}
       <h3>Recent status changes</h3>
       {changes.length === 0 ? (
         <p class="muted small">None recorded.</p>
@@ -117,12 +115,17 @@ function ConnectorCard({
   );
 }
 
-/** The linked-device pairing QR code, refreshed while the session waits to be paired. */
+/**
+ * A linked-device session: the pairing QR code while it waits to be scanned (refreshed, as
+ * WhatsApp rotates it), or why it is disconnected (logged out from the phone).
+ */
 function PairingCode({ connector }: { connector: ConnectorInfo }) {
   const { client } = useSession();
   const [image, setImage] = useState<string | null>(null);
-  const [waiting, setWaiting] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const waiting = connector.state === 'starting';
   useEffect(() => {
+    if (!waiting) return;
     let current = true;
     let url: string | null = null;
     const load = () =>
@@ -132,16 +135,12 @@ function PairingCode({ connector }: { connector: ConnectorInfo }) {
           if (url) URL.revokeObjectURL(url);
           url = URL.createObjectURL(new Blob([png as BlobPart], { type: 'image/png' }));
           setImage(url);
-          setWaiting(null);
+          setProblem(null);
         },
-        () => {
+        (error: unknown) => {
           if (!current) return;
           setImage(null);
-          setWaiting(
-            connector.state === 'disconnected'
-              ? 'Logged out: the session was unlinked from the phone. Restart the connector to pair again.'
-              : 'No pairing code yet: the session is starting.',
-          );
+          setProblem(error instanceof Error ? error.message : String(error));
         },
       );
     void load();
@@ -151,18 +150,29 @@ function PairingCode({ connector }: { connector: ConnectorInfo }) {
       clearInterval(timer);
       if (url) URL.revokeObjectURL(url);
     };
-  }, [client, connector.id, connector.state]);
+  }, [client, connector.id, waiting]);
+
+  if (connector.state === 'disconnected')
+    return (
+      <p class="problem small" data-testid="pairing-state">
+        Not linked: {connector.detail ?? 'the session is disconnected'}. Restart the connector to
+        show a new pairing code.
+      </p>
+    );
+  if (!waiting) return null;
   return (
-    <div class="pairing">
+    <div class="pairing" data-testid="pairing-state">
       {image ? (
         <figure>
           <img src={image} width={200} height={200} alt={`Pairing QR code for ${connector.id}`} />
           <figcaption class="small">
-            WhatsApp → Linked devices → Link a device, then scan.
+            On the phone: WhatsApp → Linked devices → Link a device, then scan this code.
           </figcaption>
         </figure>
       ) : (
-        <p class="small">{waiting ?? 'Loading the pairing code…'}</p>
+        <p class="small">
+          {problem ? 'No pairing code yet: the session is starting.' : 'Loading the pairing code…'}
+        </p>
       )}
     </div>
   );
