@@ -94,7 +94,9 @@ function ConnectorCard({
       {check && (
         <p class="small">
           Readiness check: {check.ok ? 'passing' : 'failing'}
-          {check.detail ? ` — ${check.detail}` : ''}
+          {check.detail && !connector.detail?.includes(check.detail.replace(/^\w+: /, ''))
+            ? ` — ${check.detail}`
+            : ''}
         </p>
       )}
       {connector.pairing && connector.state !== 'ready' && <PairingCode connector={connector} />}
