@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ChannelBadge, StatusPill } from '../components/badges';
 import { contactLabel } from '../contact-cache';
 import { useSession } from '../context';
@@ -35,6 +35,12 @@ export function ContactView({ id }: { id: string }) {
     }
   }
 
+  // a merged contact's id answers with the contact it joined: show that one's address
+  const joinedId = contact.value?.id;
+  useEffect(() => {
+    if (joinedId && joinedId !== id) window.location.replace(hrefFor.contact(joinedId));
+  }, [joinedId, id]);
+
   if (contact.error)
     return (
       <section class="view">
@@ -50,7 +56,6 @@ export function ContactView({ id }: { id: string }) {
         <p class="muted">Loading…</p>
       </section>
     );
-  if (value.id !== id) window.location.hash = hrefFor.contact(value.id);
 
   return (
     <section class="view contact-view" aria-labelledby="contact-title">

@@ -44,6 +44,7 @@ export function ConversationView({ id }: { id: string }) {
     let current = true;
     const pending: ThreadlineEvent[] = [];
     let loaded = false;
+    let contactId: string | undefined;
     const apply = (event: ThreadlineEvent) => {
       if ('conversation' in event.data && event.data.conversation.id === id) {
         const updated = event.data.conversation;
@@ -60,11 +61,12 @@ export function ConversationView({ id }: { id: string }) {
         });
       }
       if (event.type === 'contact.identity_linked' || event.type === 'contact.merged') {
-        setConversation((existing) => {
-          if (existing)
-            contacts.get(existing.contactId).then((found) => current && setContact(found));
-          return existing;
-        });
+        // a merged contact id answers with the contact it joined
+        if (contactId)
+          contacts.get(contactId).then(
+            (found) => current && setContact(found),
+            () => undefined,
+          );
       }
     };
     const unsubscribe = feed.subscribe((event) => (loaded ? apply(event) : pending.push(event)));
@@ -75,6 +77,7 @@ export function ConversationView({ id }: { id: string }) {
       for await (const message of client.conversations.iterateMessages(id, { limit: 200 }))
         history.set(message.id, message);
       if (!current) return;
+      contactId = found.contactId;
       setConversation(found);
       setMessages(history);
       loaded = true;
