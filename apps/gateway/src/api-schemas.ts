@@ -59,7 +59,38 @@ export const pageQuerySchema = z.object({
 export const conversationListQuerySchema = pageQuerySchema.extend({
   contactId: z.string().optional(),
   status: conversationStatusSchema.optional(),
+  channel: channelSchema
+    .optional()
+    .describe('Only conversations whose customer last wrote on this channel'),
+  address: z
+    .string()
+    .min(1)
+    .max(320)
+    .optional()
+    .describe(
+      'Only the conversations of the contact with this address (on any channel: a phone number, a Telegram id, an email address)',
+    ),
 });
+
+export const renderMessageBodySchema = z
+  .object({
+    channel: channelSchema,
+    connectorId: z.string().min(1).optional(),
+    content: contentSchema,
+  })
+  .meta({ id: 'RenderMessage' });
+
+export const renderedMessageSchema = z
+  .object({
+    channel: channelSchema,
+    connectorId: z.string(),
+    parts: z.array(contentSchema).describe('What the channel will carry, in order'),
+    choices: z
+      .array(z.object({ id: z.string(), title: z.string() }))
+      .nullable()
+      .describe('Buttons shown as a numbered list because the channel has none'),
+  })
+  .meta({ id: 'RenderedMessage' });
 
 export const conversationPageSchema = z
   .object({ data: z.array(conversationSchema), nextCursor: z.string().nullable() })

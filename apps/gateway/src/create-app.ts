@@ -24,6 +24,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerConsumerRoutes } from './routes/consumer-api.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerIngressRoutes } from './routes/ingress.js';
@@ -200,6 +201,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerEventRoutes(app, runtime, upgradeWebSocket);
   registerWebhookRoutes(app, runtime);
   registerApiKeyRoutes(app, runtime);
+  registerConsoleRoutes(app, log);
   for (const connector of connectors.values()) {
     const mountable = connector as ConnectorV1 & {
       mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;

@@ -78,6 +78,27 @@ export interface PageQuery {
 export interface ListConversationsQuery extends PageQuery {
   contactId?: string;
   status?: ConversationStatus;
+  /** Only conversations whose customer last wrote on this channel. */
+  channel?: Channel;
+  /** Only the conversations of the contact with this address, on any channel. */
+  address?: string;
+}
+
+/** `POST /v1/messages/render`: how a channel would carry some content. */
+export interface RenderMessageInput {
+  channel: Channel;
+  /** A connector of that channel (the first one serving it by default). */
+  connectorId?: string;
+  content: ContentInput;
+}
+
+export interface RenderedPreview {
+  channel: Channel;
+  connectorId: string;
+  /** What the channel will carry, in order. */
+  parts: Message['content'][];
+  /** Buttons shown as a numbered list because the channel has none. */
+  choices: { id: string; title: string }[] | null;
 }
 
 export interface LinkIdentityInput {
@@ -138,6 +159,8 @@ export interface ConnectorInfo {
   state: 'starting' | 'ready' | 'degraded' | 'disconnected';
   detail: string | null;
   capabilities: Record<string, unknown>;
+  /** A linked-device session paired by scanning a QR code (`connectors.pairingQr`). */
+  pairing: boolean;
 }
 
 export interface QuarantineEntry {

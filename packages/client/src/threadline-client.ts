@@ -14,6 +14,8 @@ import type {
   PageQuery,
   QuarantineEntry,
   ReadinessReport,
+  RenderedPreview,
+  RenderMessageInput,
   RequestOptions,
   SendMessageInput,
   SendOptions,
@@ -114,6 +116,10 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
         signal: options.signal,
         retry: options.idempotencyKey !== undefined,
       });
+    },
+    /** `POST /v1/messages/render`: the parts a channel would carry, without sending anything. */
+    render(input: RenderMessageInput, options?: RequestOptions): Promise<RenderedPreview> {
+      return post<RenderedPreview>('/v1/messages/render', input, options);
     },
     /** `GET /v1/messages/:id` with its current status. */
     get(id: string, options?: RequestOptions): Promise<Message> {

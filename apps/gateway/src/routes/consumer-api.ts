@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { canonicalAddress } from '@threadline/connector-kit';
+import { canonicalAddress, renderForChannel } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
+import { type Conversation, knownChannels } from '@threadline/schema';
 import { z } from 'zod';
 import {
   contactSchema,
@@ -13,6 +14,8 @@ import {
   messagePageSchema,
   messageSchema,
   pageQuerySchema,
+  renderedMessageSchema,
+  renderMessageBodySchema,
   sendMessageBodySchema,
 } from '../api-schemas.js';
 import { errorBody } from '../http-errors.js';
@@ -27,6 +30,10 @@ function page<T extends { id: string }>(data: T[], limit: number) {
 const idParams = z.object({ id: z.string().min(1) });
 
 /** Messages, conversations and contacts: the REST half of the consumer API. */
+/** Conversations read in batches, kept when `keep` says so; at most `scanLimit` read per page. */
+const scanBatch = 200;
+const scanLimit = 5_000;
+
 export function registerConsumerRoutes(
   app: App,
   runtime: RouteRuntime,
@@ -35,6 +42,59 @@ export function registerConsumerRoutes(
   const { store, engine } = runtime;
   const read = runtime.auth.require('read');
   const sendScope = runtime.auth.require('send');
+
+  /** The contacts (after merges) holding `address` on any channel it is valid for. */
+  async function contactsWithAddress(address: string): Promise<Set<string>> {
+    const channels = new Set<string>([
+      ...knownChannels,
+      ...[...runtime.connectors.values()].map((connector) => connector.channel),
+    ]);
+    const found = new Set<string>();
+    for (const channel of channels) {
+      let canonical: string;
+      try {
+        canonical = canonicalAddress(channel, address, { path: 'address' });
+      } catch {
+        continue;
+      }
+      const identity = await store.read.findIdentity({ channel, address: canonical });
+      if (!identity) continue;
+      const contact = await engine.getContact(identity.contactId);
+      found.add(contact?.id ?? identity.contactId);
+    }
+    return found;
+  }
+
+  /**
+   * A page of the conversations `keep` accepts, newest first. A page may hold fewer than
+   * `limit` when `scanLimit` conversations were read without filling it: `nextCursor` goes on.
+   */
+  async function scanConversations(
+    base: { contactId?: string; status?: Conversation['status'] },
+    after: string | undefined,
+    limit: number,
+    keep: (conversation: Conversation) => boolean,
+  ): Promise<{ data: Conversation[]; nextCursor: string | null }> {
+    const data: Conversation[] = [];
+    let cursor = after;
+    let scanned = 0;
+    while (scanned < scanLimit) {
+      const batch = await store.read.listConversations({
+        ...base,
+        ...(cursor ? { after: cursor } : {}),
+        limit: scanBatch,
+      });
+      for (const conversation of batch) {
+        scanned += 1;
+        cursor = conversation.id;
+        if (!keep(conversation)) continue;
+        data.push(conversation);
+        if (data.length === limit) return { data, nextCursor: cursor };
+      }
+      if (batch.length < scanBatch) return { data, nextCursor: null };
+    }
+    return { data, nextCursor: cursor ?? null };
+  }
 
   app.openapi(
     createRoute({
@@ -153,6 +213,49 @@ export function registerConsumerRoutes(
 
   app.openapi(
     createRoute({
+      method: 'post',
+      path: '/v1/messages/render',
+      tags: ['Messages'],
+      summary: 'Show how a channel would carry some content, without sending it',
+      description:
+        'Renders content down to what the channel can carry, as a send would: buttons become a numbered list on SMS, media a link, long text several messages. Nothing is stored or sent.',
+      security: bearer,
+      middleware: [read] as const,
+      request: {
+        body: {
+          content: { 'application/json': { schema: renderMessageBodySchema } },
+          required: true,
+        },
+      },
+      responses: { 200: json(renderedMessageSchema, 'The rendered parts'), ...errorResponses },
+    }),
+    async (context) => {
+      const body = context.req.valid('json');
+      const connector = body.connectorId
+        ? runtime.connectors.get(body.connectorId)
+        : [...runtime.connectors.values()].find((candidate) => candidate.channel === body.channel);
+      if (!connector || connector.channel !== body.channel)
+        throw new EngineError(
+          'not_found',
+          body.connectorId
+            ? `no connector "${body.connectorId}" on channel ${body.channel}`
+            : `no connector serves channel ${body.channel}`,
+        );
+      const rendered = renderForChannel(body.content, connector.capabilities, connector.channel);
+      return context.json(
+        {
+          channel: connector.channel,
+          connectorId: connector.id,
+          parts: rendered.parts,
+          choices: rendered.choices,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: 'get',
       path: '/v1/conversations',
       tags: ['Conversations'],
@@ -168,13 +271,34 @@ export function registerConsumerRoutes(
     async (context) => {
       const query = context.req.valid('query');
       const contact = query.contactId ? await engine.getContact(query.contactId) : undefined;
-      const data = await store.read.listConversations({
-        ...(query.contactId ? { contactId: contact?.id ?? query.contactId } : {}),
+      let contactIds: Set<string> | undefined;
+      if (query.address !== undefined) {
+        contactIds = await contactsWithAddress(query.address);
+        if (contact) contactIds = new Set([...contactIds].filter((id) => id === contact.id));
+        if (contactIds.size === 0) return context.json({ data: [], nextCursor: null }, 200);
+      }
+      const contactId =
+        contactIds?.size === 1
+          ? [...contactIds][0]
+          : query.contactId
+            ? (contact?.id ?? query.contactId)
+            : undefined;
+      const base = {
+        ...(contactId ? { contactId } : {}),
         ...(query.status ? { status: query.status } : {}),
-        ...(query.after ? { after: query.after } : {}),
-        limit: query.limit,
-      });
-      return context.json(page(data, query.limit), 200);
+      };
+      if (!query.channel && !(contactIds && contactIds.size > 1)) {
+        const data = await store.read.listConversations({
+          ...base,
+          ...(query.after ? { after: query.after } : {}),
+          limit: query.limit,
+        });
+        return context.json(page(data, query.limit), 200);
+      }
+      const keep = (conversation: Conversation) =>
+        (!query.channel || conversation.lastInboundChannel === query.channel) &&
+        (!contactIds || contactIds.has(conversation.contactId));
+      return context.json(await scanConversations(base, query.after, query.limit, keep), 200);
     },
   );
 

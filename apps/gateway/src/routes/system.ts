@@ -15,6 +15,11 @@ const connectorSchema = z
     state: z.enum(['starting', 'ready', 'degraded', 'disconnected']),
     detail: z.string().nullable(),
     capabilities: z.record(z.string(), z.unknown()),
+    pairing: z
+      .boolean()
+      .describe(
+        'A linked-device session paired by scanning a QR code (GET /v1/connectors/{id}/qr)',
+      ),
   })
   .meta({ id: 'Connector' });
 
@@ -124,6 +129,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
               state: status.state,
               detail: status.detail ?? null,
               capabilities: connector.capabilities as unknown as Record<string, unknown>,
+              pairing: typeof connector.pairingCode === 'function',
             };
           }),
         },

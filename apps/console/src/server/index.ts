@@ -1,0 +1,7 @@
+export {
+  type ConsoleAsset,
+  type ConsoleAssets,
+  consolePaths,
+  loadConsoleAssets,
+  scriptBytesGzipped,
+} from './console-assets.js';
