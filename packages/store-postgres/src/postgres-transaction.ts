@@ -64,6 +64,42 @@ function shiftParameters(sql: string, offset: number): string {
   return shifted;
 }
 
+const insertContactSql = `INSERT INTO contacts (id, name, channel_preference, opted_out, merged_into_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const contactRow = (contact: ContactRecord) => [
+  contact.id,
+  contact.name,
+  json(contact.channelPreference),
+  json(contact.optedOut),
+  contact.mergedIntoId,
+  contact.createdAt,
+  contact.updatedAt,
+];
+const insertConversationSql = `INSERT INTO conversations (id, contact_id, inbox_id, status, last_message_at, merged_into_id, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const conversationRow = (conversation: Conversation) => [
+  conversation.id,
+  conversation.contactId,
+  conversation.inboxId,
+  conversation.status,
+  conversation.lastMessageAt,
+  conversation.mergedIntoId,
+  json(conversation),
+];
+const insertMessageSql = `INSERT INTO messages (id, conversation_id, contact_id, connector_id, external_id, direction, channel, created_at, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+const messageRow = (message: Message) => [
+  message.id,
+  message.conversationId,
+  message.contactId,
+  message.connectorId,
+  message.externalId,
+  message.direction,
+  message.channel,
+  message.createdAt,
+  json(message),
+];
+
 /**
  * One transaction on its own connection, shared by the writes of one group commit (they run
  * one after another; see `group-commit.ts`).
@@ -84,11 +120,14 @@ function shiftParameters(sql: string, offset: number): string {
 export class Transaction extends Queries implements StoreTransaction {
   private pending: BufferedEvent[] = [];
   private writes: DeferredWrite[] = [];
-  private readonly lockedAddresses = new Set<string>();
   /** Contacts read with their identity, locked, not written since. */
   private readonly contacts = new Map<string, ContactRecord>();
   /** Latest outbound message per conversation, read with the conversation, not written since. */
   private readonly latestOutbound = new Map<string, Message | null>();
+  /** Every identity of an address whose lock this transaction holds, by channel, not written since. */
+  private readonly addressIdentities = new Map<string, Map<string, Row>>();
+  /** Contacts this transaction created that have no conversation yet. */
+  private readonly contactsWithoutConversations = new Set<string>();
   /** The first cursor this transaction appended, once it has appended events. */
   firstCursor: number | undefined;
   /** Statements and round trips sent (for the capacity figures). */
@@ -116,12 +155,25 @@ export class Transaction extends Queries implements StoreTransaction {
   private forget(): void {
     if (this.contacts.size > 0) this.contacts.clear();
     if (this.latestOutbound.size > 0) this.latestOutbound.clear();
+    if (this.addressIdentities.size > 0) this.addressIdentities.clear();
   }
 
   private async defer(key: string, sql: string, values: unknown[]): Promise<void> {
     this.forget();
     if (this.writes.some((write) => write.key === key)) await this.flushWrites();
     this.writes.push({ key, sql, values });
+  }
+
+  /**
+   * A whole-row update of a row whose insert is still deferred: the insert takes the new
+   * values instead (one write, not a flush and two). False when there is no such insert.
+   */
+  private replaceDeferredInsert(key: string, insertValues: unknown[]): boolean {
+    const index = this.writes.findIndex((write) => write.key === key);
+    if (index < 0 || !this.writes[index]!.sql.startsWith('INSERT')) return false;
+    this.forget();
+    this.writes[index] = { ...this.writes[index]!, values: insertValues };
+    return true;
   }
 
   /**
@@ -232,44 +284,42 @@ export class Transaction extends Queries implements StoreTransaction {
 
   /**
    * The identity with its contact, locked (the engine's next step reads the contact to change
-   * it). Not found, it is looked up again under an address lock: creating an identity for a
-   * phone number (on any channel) or an email takes turns with every other transaction doing
-   * the same, so two instances cannot create two contacts for one customer at once.
+   * it), in one round trip (`threadline_find_identity`). Not found, the function takes the
+   * address lock and returns every identity of the address: creating an identity for a phone
+   * number (on any channel) or an email takes turns with every other transaction doing the
+   * same, so two instances cannot create two contacts for one customer at once; and while
+   * this transaction holds the lock, the address's other channels are answered from what it
+   * returned.
    */
   override async findIdentity(address: Address) {
-    const row = await this.one(
-      `SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
-         c.name, c.channel_preference, c.opted_out, c.merged_into_id,
-         c.created_at AS contact_created_at, c.updated_at AS contact_updated_at
-       FROM identities i JOIN contacts c ON c.id = i.contact_id
-       WHERE i.channel = $1 AND i.address = $2 FOR UPDATE OF c`,
-      [address.channel, address.address],
-    );
-    if (row) {
-      const contactId = String(row.contact_id);
-      this.contacts.set(
-        contactId,
-        toContact({
-          ...row,
-          id: contactId,
-          created_at: row.contact_created_at,
-          updated_at: row.contact_updated_at,
-        }),
-      );
-      return { contactId, identity: toIdentity(row) };
-    }
-    // Held already: no one else can be creating an identity for this address.
-    if (this.lockedAddresses.has(address.address)) return undefined;
-    const locked = (
-      await this.run('SELECT * FROM threadline_find_identity_locked($1, $2)', [
-        address.channel,
+    const known = this.addressIdentities.get(address.address);
+    if (known) return this.found(known.get(address.channel));
+    const rows = await this.run('SELECT * FROM threadline_find_identity($1, $2)', [
+      address.channel,
+      address.address,
+    ]);
+    if (rows[0]?.address_locked === true || rows.length === 0) {
+      this.addressIdentities.set(
         address.address,
-      ])
-    )[0];
-    this.lockedAddresses.add(address.address);
-    return locked
-      ? { contactId: String(locked.contact_id), identity: toIdentity(locked) }
-      : undefined;
+        new Map(rows.map((row) => [String(row.channel), row])),
+      );
+    }
+    return this.found(rows.find((row) => row.channel === address.channel));
+  }
+
+  private found(row: Row | undefined) {
+    if (!row) return undefined;
+    const contactId = String(row.contact_id);
+    this.contacts.set(
+      contactId,
+      toContact({
+        ...row,
+        id: contactId,
+        created_at: row.contact_created_at,
+        updated_at: row.contact_updated_at,
+      }),
+    );
+    return { contactId, identity: toIdentity(row) };
   }
 
   override async getContact(id: string) {
@@ -277,6 +327,7 @@ export class Transaction extends Queries implements StoreTransaction {
   }
 
   override async findLatestConversation(contactId: string, inboxId: string) {
+    if (this.contactsWithoutConversations.has(contactId)) return undefined;
     const row = await this.one(
       `SELECT c.id, c.data, (
          SELECT m.data FROM messages m
@@ -308,24 +359,14 @@ export class Transaction extends Queries implements StoreTransaction {
   }
 
   async insertContact(contact: ContactRecord) {
-    await this.defer(
-      `contacts:${contact.id}`,
-      `INSERT INTO contacts (id, name, channel_preference, opted_out, merged_into_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        contact.id,
-        contact.name,
-        json(contact.channelPreference),
-        json(contact.optedOut),
-        contact.mergedIntoId,
-        contact.createdAt,
-        contact.updatedAt,
-      ],
-    );
+    await this.defer(`contacts:${contact.id}`, insertContactSql, contactRow(contact));
+    this.contactsWithoutConversations.add(contact.id);
   }
   async updateContact(contact: ContactRecord) {
+    const key = `contacts:${contact.id}`;
+    if (this.replaceDeferredInsert(key, contactRow(contact))) return;
     await this.defer(
-      `contacts:${contact.id}`,
+      key,
       `UPDATE contacts SET name = $1, channel_preference = $2, opted_out = $3, merged_into_id = $4, updated_at = $5 WHERE id = $6`,
       [
         contact.name,
@@ -362,22 +403,19 @@ export class Transaction extends Queries implements StoreTransaction {
   async insertConversation(conversation: Conversation) {
     await this.defer(
       `conversations:${conversation.id}`,
-      `INSERT INTO conversations (id, contact_id, inbox_id, status, last_message_at, merged_into_id, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        conversation.id,
-        conversation.contactId,
-        conversation.inboxId,
-        conversation.status,
-        conversation.lastMessageAt,
-        conversation.mergedIntoId,
-        json(conversation),
-      ],
+      insertConversationSql,
+      conversationRow(conversation),
     );
+    this.contactsWithoutConversations.delete(conversation.contactId);
+    // new: no outbound message yet
+    this.latestOutbound.set(conversation.id, null);
   }
   async updateConversation(conversation: Conversation) {
+    this.contactsWithoutConversations.delete(conversation.contactId);
+    const key = `conversations:${conversation.id}`;
+    if (this.replaceDeferredInsert(key, conversationRow(conversation))) return;
     await this.defer(
-      `conversations:${conversation.id}`,
+      key,
       `UPDATE conversations SET contact_id = $1, inbox_id = $2, status = $3, last_message_at = $4, merged_into_id = $5, data = $6
        WHERE id = $7`,
       [
@@ -392,6 +430,7 @@ export class Transaction extends Queries implements StoreTransaction {
     );
   }
   async reassignContact(fromContactId: string, toContactId: string) {
+    this.contactsWithoutConversations.delete(toContactId);
     const conversations = await this.run(
       'SELECT id, data FROM conversations WHERE contact_id = $1 ORDER BY id FOR UPDATE',
       [fromContactId],
@@ -440,26 +479,13 @@ export class Transaction extends Queries implements StoreTransaction {
     );
   }
   async insertMessage(message: Message) {
-    await this.defer(
-      `messages:${message.id}`,
-      `INSERT INTO messages (id, conversation_id, contact_id, connector_id, external_id, direction, channel, created_at, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        message.id,
-        message.conversationId,
-        message.contactId,
-        message.connectorId,
-        message.externalId,
-        message.direction,
-        message.channel,
-        message.createdAt,
-        json(message),
-      ],
-    );
+    await this.defer(`messages:${message.id}`, insertMessageSql, messageRow(message));
   }
   async updateMessage(message: Message) {
+    const key = `messages:${message.id}`;
+    if (this.replaceDeferredInsert(key, messageRow(message))) return;
     await this.defer(
-      `messages:${message.id}`,
+      key,
       `UPDATE messages SET conversation_id = $1, contact_id = $2, external_id = $3, data = $4 WHERE id = $5`,
       [message.conversationId, message.contactId, message.externalId, json(message), message.id],
     );
