@@ -4,6 +4,8 @@ import { type CommitTicket, createCommitOrder } from './commit-order.js';
 import { migrate, quoteIdentifier } from './migrations.js';
 import { prepared, Queries, type Row, type Run } from './postgres-queries.js';
 import { Transaction } from './postgres-transaction.js';
+import { createSharedRoundTrips } from './shared-round-trips.js';
+import { workKeys } from './work-keys.js';
 
 export interface PostgresStoreSettings {
   /** `postgres://user:password@host:5432/database` (DATABASE_URL). */
@@ -18,7 +20,7 @@ export interface PostgresStoreSettings {
   maxWriteAttempts?: number;
   /** Called when a write conflicts and runs again (for logs and metrics). */
   onRetry?: (error: unknown, attempt: number) => void;
-  /** Group commits in flight at once, each on its own connection (default 2). */
+  /** Group commits in flight at once, each on its own connection (default 2: one runs its works while the other commits). */
   commitLanes?: number;
   /** Most writes one group commit carries (default 64). */
   maxBatch?: number;
@@ -71,6 +73,12 @@ interface PendingWrite {
 
 /** A group commit's result: every work's value, or the error and where it happened. */
 type Outcome = { values: unknown[] } | { error: unknown; failedAt: number | 'commit' };
+
+/** Committed side by side: each work's value, or the error its own logic threw (it wrote nothing). */
+type SideBySideOutcome = Array<{ value: unknown } | { error: unknown }>;
+
+/** Why works running side by side stopped: they are run one after another instead. */
+class RunOneAfterAnother extends Error {}
 
 /**
  * The scale-out store: PostgreSQL shared by every gateway instance.
@@ -188,8 +196,140 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     }
   }
 
+  /**
+   * Runs the works of `items` side by side in one transaction, their statements sharing
+   * round trips (see `shared-round-trips.ts`). Safe only while no two works touch the same
+   * row: every store call names what it touches (`work-keys.ts`), and the first key two works
+   * share — or a call that names nothing, or a database error — stops them all: the
+   * transaction rolls back and undefined is returned, for the caller to run them one after
+   * another. A work whose own logic throws before any of its writes went out fails alone.
+   */
+  async function attemptSideBySide(items: PendingWrite[]): Promise<SideBySideOutcome | undefined> {
+    const client = await pool.connect();
+    const shared = createSharedRoundTrips(client);
+    const stop = new RunOneAfterAnother('works touched the same rows');
+    let stopped = false;
+    const owners = new Map<string, number>();
+    const claim = (index: number, keys: string[]) => {
+      for (const key of keys) {
+        const owner = owners.get(key);
+        if (owner === undefined) owners.set(key, index);
+        else if (owner !== index) stopped = true;
+      }
+      if (stopped) shared.abort(stop);
+    };
+    const transactions = items.map(
+      () =>
+        new Transaction(shared.run, {
+          batch: () => Promise.reject(stop),
+          literal: (text) => client.escapeLiteral(text),
+        }),
+    );
+    const facades = transactions.map(
+      (transaction, index) =>
+        new Proxy(transaction, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver) as unknown;
+            if (typeof value !== 'function' || typeof property !== 'string') return value;
+            const rule = workKeys[property as keyof StoreTransaction] as
+              | {
+                  keys: (...args: unknown[]) => string[];
+                  resultKeys?: (result: unknown) => string[];
+                }
+              | undefined;
+            return async (...args: unknown[]) => {
+              if (!rule) {
+                stopped = true;
+                shared.abort(stop);
+              } else claim(index, rule.keys(...args));
+              if (stopped) throw stop;
+              const result = await (value as (...values: unknown[]) => Promise<unknown>).apply(
+                target,
+                args,
+              );
+              if (rule?.resultKeys) claim(index, rule.resultKeys(result));
+              if (stopped) throw stop;
+              return result;
+            };
+          },
+        }) as StoreTransaction,
+    );
+    let committing: CommitTicket | undefined;
+    try {
+      await client.query('BEGIN');
+      const settled = await Promise.allSettled(
+        items.map(async (item, index) => {
+          const value = await item.work(facades[index]!);
+          await transactions[index]!.flushWrites();
+          return value;
+        }),
+      );
+      const blocked =
+        stopped ||
+        shared.failure !== undefined ||
+        settled.some((result, index) => result.status === 'rejected' && transactions[index]!.wrote);
+      if (blocked) throw stop;
+      const lead = new Transaction(
+        async (sql, parameters) => (await client.query(prepared(sql, parameters))).rows as Row[],
+        {
+          async batch(sql) {
+            const results = (await client.query(sql)) as unknown as
+              | pg.QueryResult
+              | pg.QueryResult[];
+            return ((Array.isArray(results) ? results[0] : results)?.rows ?? []) as Row[];
+          },
+          literal: (text) => client.escapeLiteral(text),
+        },
+      );
+      for (const [index, transaction] of transactions.entries())
+        if (settled[index]!.status === 'fulfilled') lead.adoptEvents(transaction);
+      committing = order.committing();
+      const firstCursor = await lead.commit();
+      client.release();
+      stats.commits += 1;
+      stats.statements += shared.counts.statements + lead.counts.statements + 1;
+      stats.roundTrips += shared.counts.roundTrips + lead.counts.roundTrips + 1;
+      await order.committed(committing, firstCursor);
+      return settled.map((result) =>
+        result.status === 'fulfilled' ? { value: result.value } : { error: result.reason },
+      );
+    } catch {
+      shared.abort(stop);
+      if (committing) order.committed(committing, undefined);
+      let broken = false;
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      client.release(broken);
+      return undefined;
+    }
+  }
+
   /** Answers every write of `batch`: committed together, or each failing alone. */
-  async function settle(batch: PendingWrite[], attemptNumber = 1): Promise<void> {
+  async function settle(
+    batch: PendingWrite[],
+    attemptNumber = 1,
+    sideBySide = true,
+  ): Promise<void> {
+    if (sideBySide && batch.length > 1) {
+      let together: SideBySideOutcome | undefined;
+      try {
+        together = await attemptSideBySide(batch);
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        stats.writes += batch.length;
+        return;
+      }
+      if (together) {
+        for (const [index, item] of batch.entries()) {
+          const result = together[index]!;
+          if ('value' in result) item.resolve(result.value);
+          else item.reject(result.error);
+        }
+        stats.writes += batch.length;
+        return;
+      }
+    }
     let outcome: Outcome;
     try {
       outcome = await attempt(batch);
@@ -228,7 +368,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       failing.reject(error);
       stats.writes += 1;
     }
-    await settle(rest);
+    await settle(rest, 1, false);
   }
 
   const queue: PendingWrite[] = [];

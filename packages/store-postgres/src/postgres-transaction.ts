@@ -130,6 +130,8 @@ export class Transaction extends Queries implements StoreTransaction {
   private readonly contactsWithoutConversations = new Set<string>();
   /** The first cursor this transaction appended, once it has appended events. */
   firstCursor: number | undefined;
+  /** True once a write of this transaction has reached the database. */
+  wrote = false;
   /** Statements and round trips sent (for the capacity figures). */
   readonly counts = { statements: 0, roundTrips: 0 };
 
@@ -185,6 +187,7 @@ export class Transaction extends Queries implements StoreTransaction {
     if (this.writes.length === 0) return;
     const writes = this.writes;
     this.writes = [];
+    this.wrote = true;
     this.counts.statements += writes.length;
     this.counts.roundTrips += 1;
     if (writes.length === 1) {
@@ -220,6 +223,12 @@ export class Transaction extends Queries implements StoreTransaction {
         ? statements[0]!
         : `WITH ${statements.map((statement, index) => `w${index} AS (${statement})`).join(', ')} SELECT 1`;
     await this.runner(text, values);
+  }
+
+  /** Take over the events another transaction's work buffered (one commit for several works). */
+  adoptEvents(other: Transaction): void {
+    this.pending.push(...other.pending);
+    other.pending = [];
   }
 
   /** Append the buffered events now (a read of the log inside the transaction needs them). */
