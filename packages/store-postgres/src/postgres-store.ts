@@ -296,7 +296,8 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     } catch {
       shared.abort(stop);
       if (committing) order.committed(committing, undefined);
-      let broken = false;
+      // after a failed round trip, which statements it prepared is unknown: a fresh connection
+      let broken = shared.failure !== undefined;
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });

@@ -24,6 +24,28 @@ function inline(sql: string, values: unknown[], client: pg.PoolClient): string {
   return sql.replace(/\$(\d+)/g, (_, index: string) => literal(values[Number(index) - 1], client));
 }
 
+/**
+ * Statements prepared with SQL `PREPARE` (so the server parses and plans them once per
+ * connection, as it does the extended protocol's named statements), by text: a name and
+ * its parameter count. Bounded like those: past it, statements run inlined.
+ */
+const sharedStatements = new Map<string, { name: string; parameters: number }>();
+const maxSharedStatements = 400;
+function sharedStatement(sql: string) {
+  let statement = sharedStatements.get(sql);
+  if (!statement && sharedStatements.size < maxSharedStatements) {
+    let parameters = 0;
+    for (const match of sql.matchAll(/\$(\d+)/g))
+      parameters = Math.max(parameters, Number(match[1]));
+    statement = { name: `threadline_shared_${sharedStatements.size + 1}`, parameters };
+    sharedStatements.set(sql, statement);
+  }
+  return statement;
+}
+
+/** The names prepared on each connection (a connection whose round trip failed is discarded). */
+const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+
 interface Statement {
   sql: string;
   values: unknown[];
@@ -71,15 +93,44 @@ export function createSharedRoundTrips(client: pg.PoolClient): SharedRoundTrips 
     if (statements.length === 0) return;
     inFlight = true;
     try {
-      const text = statements
-        .map((statement) => inline(statement.sql, statement.values, client))
-        .join(';\n');
+      let prepared = preparedOn.get(client);
+      if (!prepared) {
+        prepared = new Set();
+        preparedOn.set(client, prepared);
+      }
+      const parts: string[] = [];
+      const resultIndex: number[] = [];
+      const preparing: string[] = [];
+      for (const statement of statements) {
+        const shared = sharedStatement(statement.sql);
+        if (!shared) {
+          resultIndex.push(parts.length);
+          parts.push(inline(statement.sql, statement.values, client));
+          continue;
+        }
+        if (!prepared.has(shared.name) && !preparing.includes(shared.name)) {
+          preparing.push(shared.name);
+          parts.push(`PREPARE ${shared.name} AS ${statement.sql}`);
+        }
+        const values = Array.from({ length: shared.parameters }, (_, index) =>
+          literal(statement.values[index], client),
+        );
+        resultIndex.push(parts.length);
+        parts.push(
+          values.length > 0
+            ? `EXECUTE ${shared.name}(${values.join(', ')})`
+            : `EXECUTE ${shared.name}`,
+        );
+      }
       counts.statements += statements.length;
       counts.roundTrips += 1;
-      const answer = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const answer = (await client.query(parts.join(';\n'))) as unknown as
+        | pg.QueryResult
+        | pg.QueryResult[];
+      for (const name of preparing) prepared.add(name);
       const results = Array.isArray(answer) ? answer : [answer];
       for (const [index, statement] of statements.entries())
-        statement.resolve((results[index]?.rows ?? []) as Row[]);
+        statement.resolve((results[resultIndex[index]!]?.rows ?? []) as Row[]);
     } catch (error) {
       failure = error;
       for (const statement of statements) statement.reject(error);
