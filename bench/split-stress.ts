@@ -66,6 +66,10 @@ function record(store: string, run: number, report: SplitStressReport, seconds: 
     'two-open samples': report.twoOpen.length,
     'contact splits': report.contactSplits.length,
     'conversation splits': report.conversationSplits.length,
+    // the known sequential case, until continuity folds a resolved conversation on merge
+    'of them link-after-resolve': [...report.contactSplits, ...report.conversationSplits].filter(
+      (line) => line.includes('(link-after-resolve)'),
+    ).length,
   });
   if (report.failedIngests.length + report.twoOpen.length + splits > 0) {
     failed = true;
