@@ -164,14 +164,14 @@ export function percentile(sorted: number[], p: number): number {
 export function table(rows: Array<Record<string, string | number>>): string {
   const columns = Object.keys(rows[0] ?? {});
   const widths = columns.map((column) =>
-    Math.max(column.length, ...rows.map((row) => String(row[column]).length)),
+    Math.max(column.length, ...rows.map((row) => String(row[column] ?? '').length)),
   );
   const line = (cells: string[]) =>
     `| ${cells.map((cell, index) => cell.padEnd(widths[index]!)).join(' | ')} |`;
   return [
     line(columns),
     line(widths.map((width) => '-'.repeat(width))),
-    ...rows.map((row) => line(columns.map((column) => String(row[column])))),
+    ...rows.map((row) => line(columns.map((column) => String(row[column] ?? '')))),
   ].join('\n');
 }
 

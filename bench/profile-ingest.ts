@@ -1,14 +1,17 @@
 /**
  * CPU profile of the gateway while it ingests Telegram webhooks (or, with `--outbound`, sends
  * SMS at 1,000/s through a fake provider):
- * `npx tsx --conditions=@threadline/source bench/profile-ingest.ts [--outbound]` prints the
+ * `npx tsx --conditions=@threadline/source bench/profile-ingest.ts [--outbound] [--postgres]` prints the
  * functions with the most self time and writes the .cpuprofile files (open them in Chrome
- * DevTools) to bench/profiles/.
+ * DevTools) to bench/profiles/. `--postgres` runs the gateway on PostgreSQL and Redis (a
+ * throwaway database and key prefix, as bench/postgres-ingest.ts does).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { deletePrefix, testRedisUrl, uniquePrefix } from '@threadline/queue-redis/test';
+import { createTestDatabase } from '@threadline/store-postgres/test';
 import autocannon from 'autocannon';
 import {
   apiKey,
@@ -35,8 +38,17 @@ const provider = createServer((request, response) => {
 });
 const providerPort = await freePort();
 await new Promise<void>((resolve) => provider.listen(providerPort, '127.0.0.1', resolve));
+const postgres = process.argv.includes('--postgres');
+const database = postgres ? await createTestDatabase() : undefined;
+const prefix = uniquePrefix('profile');
 const gateway = await startGateway(
-  { TWILIO_API_BASE: `http://127.0.0.1:${providerPort}`, THREADLINE_API_RATE_LIMIT: '1000000' },
+  {
+    TWILIO_API_BASE: `http://127.0.0.1:${providerPort}`,
+    THREADLINE_API_RATE_LIMIT: '1000000',
+    ...(database
+      ? { DATABASE_URL: database.url, REDIS_URL: testRedisUrl, THREADLINE_REDIS_PREFIX: prefix }
+      : {}),
+  },
   ['--cpu-prof', `--cpu-prof-dir=${directory}`],
 );
 
@@ -85,6 +97,10 @@ if (outbound) {
 await new Promise((resolve) => setTimeout(resolve, 2_000));
 await stopChild(gateway.child);
 provider.close();
+if (database) {
+  await database.drop();
+  await deletePrefix(prefix);
+}
 await new Promise((resolve) => setTimeout(resolve, 500));
 
 interface ProfileNode {

@@ -29,12 +29,47 @@ export function createGatewayStore(config: GatewayConfig, metrics: Metrics): Sto
       help: 'Writes run again after colliding with a concurrent write on another connection or instance',
       registers: [metrics.registry],
     });
-    return createPostgresStore({
+    const store = createPostgresStore({
       connectionString: config.databaseUrl,
       poolSize: config.databasePoolSize,
       schema: config.databaseSchema,
       onRetry: () => retries.inc(),
     });
+    // What the store sends to PostgreSQL: for capacity planning (docs/deploying.md).
+    const counted = [
+      [
+        'threadline_store_commits_total',
+        'Write transactions committed (each carries one or more writes)',
+        'commits',
+      ],
+      [
+        'threadline_store_statements_total',
+        'Statements in write transactions, BEGIN and COMMIT included',
+        'statements',
+      ],
+      [
+        'threadline_store_round_trips_total',
+        'Round trips to PostgreSQL of write transactions',
+        'roundTrips',
+      ],
+      [
+        'threadline_store_reads_total',
+        'Reads outside transactions (API and event streams)',
+        'reads',
+      ],
+    ] as const;
+    for (const [name, help, field] of counted) {
+      new Counter({
+        name,
+        help,
+        registers: [metrics.registry],
+        collect() {
+          this.reset();
+          this.inc(store.stats[field]);
+        },
+      });
+    }
+    return store;
   }
   return createSqliteStore({
     filename: config.databaseFile ?? join(config.dataDirectory, 'threadline.db'),

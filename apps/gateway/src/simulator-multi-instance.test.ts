@@ -24,7 +24,9 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * The simulator's `omnichannel` scenario against two gateway processes sharing PostgreSQL
+ * The simulator's `resolve-and-return` scenario (the app resolves every conversation after
+ * one reply; customers come back inside the continuity window on another channel) against
+ * two gateway processes sharing PostgreSQL
  * and Redis behind a load balancer that sends every connection to either at random (so one
  * customer's webhooks, web chat sockets and the app's calls land on both), with one gateway
  * killed by SIGKILL mid-run. The simulator checks continuity, loss, duplicates and routing;
@@ -80,7 +82,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
 
 describe.skipIf(
   postgresMissing !== undefined || redisMissing !== undefined || simulatorMissing !== undefined,
-)('the omnichannel scenario against two gateways, one killed mid-run', () => {
+)('the resolve-and-return scenario against two gateways, one killed mid-run', () => {
   const processes: ChildProcess[] = [];
   const directories: string[] = [];
   let balancer: Server | undefined;
@@ -108,7 +110,7 @@ describe.skipIf(
       [
         simulatorCli,
         'run',
-        'omnichannel',
+        'resolve-and-return',
         '--target',
         publicUrl,
         '--api-key',
@@ -193,7 +195,7 @@ describe.skipIf(
     gateways[0]!.child.kill('SIGKILL');
 
     await until(() => simulator.child.exitCode !== null, 240_000, 'the simulator to finish');
-    // omnichannel's SLOs: continuity 100%, 0 lost, 0 duplicated, 0 misrouted, 0 errors, p95
+    // the scenario's SLOs: continuity 100%, 0 lost, 0 duplicated, 0 misrouted, 0 errors, p95
     const summary = simulator.output.slice(
       Math.max(0, simulator.output.indexOf('journeys by') - 20),
     );

@@ -8,12 +8,13 @@ import {
 import { scenarioChannels } from './scenario-schema.js';
 
 describe('scenarios', () => {
-  it('ships smoke, omnichannel, peak and the chaos scenarios, all valid', () => {
+  it('ships smoke, omnichannel, peak, resolve-and-return and the chaos scenarios, all valid', () => {
     expect(bundledScenarioNames()).toEqual([
       'chaos',
       'chaos-kill-every-10s',
       'omnichannel',
       'peak',
+      'resolve-and-return',
       'smoke',
     ]);
     for (const name of bundledScenarioNames()) {
@@ -21,6 +22,7 @@ describe('scenarios', () => {
       expect(scenario.name).toBe(name);
       expect(scenario.slos.length).toBeGreaterThan(0);
     }
+    expect(loadScenario('resolve-and-return').scenario.app.resolveAfterTurns).toBe(1);
     expect(scenarioChannels(loadScenario('smoke').scenario)).toEqual([
       'whatsapp',
       'sms',

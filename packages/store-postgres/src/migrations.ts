@@ -154,6 +154,32 @@ export const migrations: string[] = [
   CREATE INDEX messages_queued ON messages (conversation_id, id)
     WHERE direction = 'outbound' AND (data->>'status') = 'queued';
   `,
+  // An identity and its contact (locked) in one round trip; not found, every identity of the
+  // address after its lock is taken (the sibling channels of a phone number come along).
+  `
+  CREATE FUNCTION threadline_find_identity(wanted_channel TEXT, wanted_address TEXT)
+  RETURNS TABLE (
+    channel TEXT, address TEXT, contact_id TEXT, verified BOOLEAN, source TEXT, created_at TEXT,
+    name TEXT, channel_preference JSON, opted_out JSON, merged_into_id TEXT,
+    contact_created_at TEXT, contact_updated_at TEXT, address_locked BOOLEAN
+  ) LANGUAGE plpgsql AS $$
+  #variable_conflict use_column
+  BEGIN
+    RETURN QUERY
+      SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
+        c.name, c.channel_preference, c.opted_out, c.merged_into_id, c.created_at, c.updated_at, false
+      FROM identities i JOIN contacts c ON c.id = i.contact_id
+      WHERE i.channel = wanted_channel AND i.address = wanted_address FOR UPDATE OF c;
+    IF FOUND THEN RETURN; END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('identity:' || wanted_address));
+    RETURN QUERY
+      SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
+        c.name, c.channel_preference, c.opted_out, c.merged_into_id, c.created_at, c.updated_at, true
+      FROM identities i JOIN contacts c ON c.id = i.contact_id
+      WHERE i.address = wanted_address FOR UPDATE OF c;
+  END;
+  $$;
+  `,
 ];
 
 /** Quotes an identifier (a schema name) for SQL. */

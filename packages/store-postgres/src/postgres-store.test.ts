@@ -223,6 +223,67 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       expect(seen.map((event) => event.cursor)).toEqual(log.map((event) => event.cursor));
     });
 
+    it('resolves and reopens one conversation from two instances at once: never two open', async () => {
+      const { a, b } = await twoInstances();
+      const from = '+14155557100';
+      const first = await a.deliver(a.sms, 'SMrace0', from);
+      for (let round = 1; round <= 10; round++) {
+        // one instance resolves while the other ingests the customer's next message
+        const [, receipt] = await Promise.all([
+          a.engine.resolveConversation(first.conversationId!),
+          b.deliver(b.sms, `SMrace${round}`, from),
+        ]);
+        expect(receipt.conversationId).toBe(first.conversationId);
+        const open = await a.store.read.listConversations({ limit: 10, status: 'open' });
+        expect(open.length).toBeLessThanOrEqual(1);
+      }
+      const all = await a.store.read.listConversations({ limit: 10 });
+      expect(all.map((conversation) => conversation.id)).toEqual([first.conversationId]);
+    });
+
+    it('shares transactions among concurrent writes, and a write the database refuses fails alone', async () => {
+      const { a } = await twoInstances();
+      const store = a.store as PostgresStore;
+      const taken = await a.deliver(a.sms, 'SMowner', '+14155557200');
+      const owner = (await store.read.getMessage(taken.messageId!))!.contactId;
+      const before = { ...store.stats };
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 30 }, (_, index) =>
+          a.deliver(a.sms, `SMshared${index}`, `+1415557${String(3000 + index)}`),
+        ),
+        // an identity that already belongs to another contact: a unique violation
+        store.write(async (tx) => {
+          const contact = {
+            id: 'contact-refused',
+            name: null,
+            channelPreference: [],
+            optedOut: [],
+            mergedIntoId: null,
+            createdAt: '2026-05-01T10:00:00.000Z',
+            updatedAt: '2026-05-01T10:00:00.000Z',
+          };
+          await tx.insertContact(contact);
+          await tx.insertIdentity(contact.id, {
+            channel: 'sms',
+            address: '+14155557200',
+            verified: true,
+            source: 'api',
+            createdAt: '2026-05-01T10:00:00.000Z',
+          });
+        }),
+      ]);
+      expect(results.slice(0, 30).every((result) => result.status === 'fulfilled')).toBe(true);
+      expect(results[30]!.status).toBe('rejected');
+      expect(await store.read.getContact('contact-refused')).toBeUndefined();
+      expect(
+        (await store.read.findIdentity({ channel: 'sms', address: '+14155557200' }))?.contactId,
+      ).toBe(owner);
+      const messages = await store.read.listEvents(0, 1000);
+      expect(messages.filter((event) => event.type === 'message.received')).toHaveLength(31);
+      // fewer transactions than writes: concurrent writes committed together
+      expect(store.stats.commits - before.commits).toBeLessThan(31);
+    });
+
     it('answers concurrent writes in the order of their cursors', async () => {
       const store = open(database.schemaName(), 8);
       stores.push(store);

@@ -1,0 +1,646 @@
+import type {
+  ApiKeyRecord,
+  ContactRecord,
+  DeadLetter,
+  IdempotencyRecord,
+  MediaRecord,
+  NewJob,
+  PendingStatus,
+  QuarantineEntry,
+  StoreTransaction,
+  WebhookSubscription,
+} from '@threadline/engine';
+import type {
+  Address,
+  Conversation,
+  EventData,
+  EventType,
+  Identity,
+  Message,
+  ThreadlineEvent,
+} from '@threadline/schema';
+import {
+  json,
+  Queries,
+  type Row,
+  type Run,
+  toContact,
+  toIdentity,
+  toJob,
+} from './postgres-queries.js';
+
+interface BufferedEvent {
+  event: { id: string; cursor: number; type: EventType; time: string; data: unknown };
+}
+
+/** How a transaction reaches its connection besides single statements. */
+export interface Connection {
+  /** Several statements in one round trip (simple query protocol); the first one's rows. */
+  batch(sql: string): Promise<Row[]>;
+  /** A string as an SQL literal. */
+  literal(text: string): string;
+}
+
+interface DeferredWrite {
+  /** The row it writes (`table:id`): a second write to one row is not combined with the first. */
+  key: string;
+  sql: string;
+  values: unknown[];
+}
+
+/** `INSERT INTO t (columns) VALUES (…)` with nothing after the one row: its head and its row. */
+const plainInsert = /^(INSERT INTO \w+ \([^)]*\)\s+VALUES\s*)(\(.*\))$/s;
+
+/** `sql` with its parameters `$1…$n` renumbered from `offset + 1` (texts remembered). */
+const shiftedTexts = new Map<string, string>();
+function shiftParameters(sql: string, offset: number): string {
+  if (offset === 0) return sql;
+  const cacheKey = `${offset}\u0000${sql}`;
+  let shifted = shiftedTexts.get(cacheKey);
+  if (shifted === undefined) {
+    shifted = sql.replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + offset}`);
+    if (shiftedTexts.size < 2_000) shiftedTexts.set(cacheKey, shifted);
+  }
+  return shifted;
+}
+
+const insertContactSql = `INSERT INTO contacts (id, name, channel_preference, opted_out, merged_into_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const contactRow = (contact: ContactRecord) => [
+  contact.id,
+  contact.name,
+  json(contact.channelPreference),
+  json(contact.optedOut),
+  contact.mergedIntoId,
+  contact.createdAt,
+  contact.updatedAt,
+];
+const insertConversationSql = `INSERT INTO conversations (id, contact_id, inbox_id, status, last_message_at, merged_into_id, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const conversationRow = (conversation: Conversation) => [
+  conversation.id,
+  conversation.contactId,
+  conversation.inboxId,
+  conversation.status,
+  conversation.lastMessageAt,
+  conversation.mergedIntoId,
+  json(conversation),
+];
+const insertMessageSql = `INSERT INTO messages (id, conversation_id, contact_id, connector_id, external_id, direction, channel, created_at, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+const messageRow = (message: Message) => [
+  message.id,
+  message.conversationId,
+  message.contactId,
+  message.connectorId,
+  message.externalId,
+  message.direction,
+  message.channel,
+  message.createdAt,
+  json(message),
+];
+
+/**
+ * One transaction on its own connection, shared by the writes of one group commit (they run
+ * one after another; see `group-commit.ts`).
+ *
+ * Round trips are what a PostgreSQL transaction costs most, so:
+ * - **Writes are deferred.** A write the engine does not read back (an insert or update)
+ *   waits in the transaction and goes out with the others of the same work as one statement
+ *   (data-modifying CTEs), before the next read and at the end of each work — a read always
+ *   sees every earlier write. Two writes to one row are never combined (the second would not
+ *   see the first); an error still belongs to the work that wrote.
+ * - **Reads the engine always makes together are one query.** Looking an identity up also
+ *   reads (and locks) its contact; the latest conversation of a contact comes with that
+ *   conversation's latest outbound message. Both are remembered until the work writes.
+ * - **Events are buffered** and appended at commit, under the sequencer lock (see
+ *   `createPostgresStore`); the event objects handed back get their cursors then, before the
+ *   write resolves.
+ */
+export class Transaction extends Queries implements StoreTransaction {
+  private pending: BufferedEvent[] = [];
+  private writes: DeferredWrite[] = [];
+  /** Contacts read with their identity, locked, not written since. */
+  private readonly contacts = new Map<string, ContactRecord>();
+  /** Latest outbound message per conversation, read with the conversation, not written since. */
+  private readonly latestOutbound = new Map<string, Message | null>();
+  /** Every identity of an address whose lock this transaction holds, by channel, not written since. */
+  private readonly addressIdentities = new Map<string, Map<string, Row>>();
+  /** Contacts this transaction created that have no conversation yet. */
+  private readonly contactsWithoutConversations = new Set<string>();
+  /** The first cursor this transaction appended, once it has appended events. */
+  firstCursor: number | undefined;
+  /** True once a write of this transaction has reached the database. */
+  wrote = false;
+  /** Statements and round trips sent (for the capacity figures). */
+  readonly counts = { statements: 0, roundTrips: 0 };
+
+  constructor(
+    runner: Run,
+    private readonly connection: Connection,
+  ) {
+    super(runner, ' FOR UPDATE');
+  }
+
+  protected override async run(sql: string, parameters?: unknown[]): Promise<Row[]> {
+    await this.flushWrites();
+    this.counts.statements += 1;
+    this.counts.roundTrips += 1;
+    return this.runner(sql, parameters);
+  }
+
+  /** Start the next work of the batch: nothing read for the previous one is reused. */
+  beginWork(): void {
+    this.forget();
+  }
+
+  private forget(): void {
+    if (this.contacts.size > 0) this.contacts.clear();
+    if (this.latestOutbound.size > 0) this.latestOutbound.clear();
+    if (this.addressIdentities.size > 0) this.addressIdentities.clear();
+  }
+
+  private async defer(key: string, sql: string, values: unknown[]): Promise<void> {
+    this.forget();
+    if (this.writes.some((write) => write.key === key)) await this.flushWrites();
+    this.writes.push({ key, sql, values });
+  }
+
+  /**
+   * A whole-row update of a row whose insert is still deferred: the insert takes the new
+   * values instead (one write, not a flush and two). False when there is no such insert.
+   */
+  private replaceDeferredInsert(key: string, insertValues: unknown[]): boolean {
+    const index = this.writes.findIndex((write) => write.key === key);
+    if (index < 0 || !this.writes[index]!.sql.startsWith('INSERT')) return false;
+    this.forget();
+    this.writes[index] = { ...this.writes[index]!, values: insertValues };
+    return true;
+  }
+
+  /**
+   * Send the deferred writes as one statement. Inserts with the same text become one
+   * multi-row INSERT, in the order they were made (their `seq` columns keep that order; the
+   * parts of one statement run in no set order, which does not matter across tables).
+   */
+  async flushWrites(): Promise<void> {
+    if (this.writes.length === 0) return;
+    const writes = this.writes;
+    this.writes = [];
+    this.wrote = true;
+    this.counts.statements += writes.length;
+    this.counts.roundTrips += 1;
+    if (writes.length === 1) {
+      await this.runner(writes[0]!.sql, writes[0]!.values);
+      return;
+    }
+    const groups = new Map<string, DeferredWrite[]>();
+    for (const write of writes) {
+      const group = groups.get(write.sql);
+      if (group) group.push(write);
+      else groups.set(write.sql, [write]);
+    }
+    const statements: string[] = [];
+    const values: unknown[] = [];
+    for (const [sql, group] of groups) {
+      const insert = group.length > 1 ? plainInsert.exec(sql) : null;
+      if (insert) {
+        const tuples = group.map((write) => {
+          const tuple = shiftParameters(insert[2]!, values.length);
+          values.push(...write.values);
+          return tuple;
+        });
+        statements.push(`${insert[1]}${tuples.join(', ')}`);
+        continue;
+      }
+      for (const write of group) {
+        statements.push(shiftParameters(sql, values.length));
+        values.push(...write.values);
+      }
+    }
+    const text =
+      statements.length === 1
+        ? statements[0]!
+        : `WITH ${statements.map((statement, index) => `w${index} AS (${statement})`).join(', ')} SELECT 1`;
+    await this.runner(text, values);
+  }
+
+  /** Take over the events another transaction's work buffered (one commit for several works). */
+  adoptEvents(other: Transaction): void {
+    this.pending.push(...other.pending);
+    other.pending = [];
+  }
+
+  /** Append the buffered events now (a read of the log inside the transaction needs them). */
+  async flushEvents(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const rows = await this.run(
+      'SELECT event_id, event_cursor FROM threadline_append_events($1::text[], $2::text[], $3::text[], $4::json[])',
+      [
+        batch.map((item) => item.event.id),
+        batch.map((item) => item.event.type),
+        batch.map((item) => item.event.time),
+        batch.map((item) => json(item.event.data)),
+      ],
+    );
+    this.assignCursors(batch, rows);
+  }
+
+  /**
+   * Append the buffered events and commit in one round trip, so the sequencer lock is held
+   * for the server's time only, never for a trip through this process. Returns the first
+   * cursor the transaction appended.
+   */
+  async commit(): Promise<number | undefined> {
+    await this.flushWrites();
+    const batch = this.pending;
+    this.pending = [];
+    this.counts.roundTrips += 1;
+    if (batch.length === 0) {
+      this.counts.statements += 1;
+      await this.connection.batch('COMMIT');
+      return this.firstCursor;
+    }
+    this.counts.statements += 2;
+    const array = (values: string[], type: string) =>
+      `ARRAY[${values.map((value) => this.connection.literal(value)).join(',')}]::${type}[]`;
+    const rows = await this.connection.batch(
+      `SELECT event_id, event_cursor FROM threadline_append_events(${array(
+        batch.map((item) => item.event.id),
+        'text',
+      )}, ${array(
+        batch.map((item) => item.event.type),
+        'text',
+      )}, ${array(
+        batch.map((item) => item.event.time),
+        'text',
+      )}, ${array(
+        batch.map((item) => json(item.event.data)),
+        'json',
+      )}); COMMIT`,
+    );
+    this.assignCursors(batch, rows);
+    return this.firstCursor;
+  }
+
+  private assignCursors(batch: BufferedEvent[], rows: Row[]): void {
+    const cursors = new Map(rows.map((row) => [String(row.event_id), Number(row.event_cursor)]));
+    for (const item of batch) item.event.cursor = cursors.get(item.event.id)!;
+    this.firstCursor ??= Math.min(...cursors.values());
+  }
+
+  /**
+   * The identity with its contact, locked (the engine's next step reads the contact to change
+   * it), in one round trip (`threadline_find_identity`). Not found, the function takes the
+   * address lock and returns every identity of the address: creating an identity for a phone
+   * number (on any channel) or an email takes turns with every other transaction doing the
+   * same, so two instances cannot create two contacts for one customer at once; and while
+   * this transaction holds the lock, the address's other channels are answered from what it
+   * returned.
+   */
+  override async findIdentity(address: Address) {
+    const known = this.addressIdentities.get(address.address);
+    if (known) return this.found(known.get(address.channel));
+    const rows = await this.run('SELECT * FROM threadline_find_identity($1, $2)', [
+      address.channel,
+      address.address,
+    ]);
+    if (rows[0]?.address_locked === true || rows.length === 0) {
+      this.addressIdentities.set(
+        address.address,
+        new Map(rows.map((row) => [String(row.channel), row])),
+      );
+    }
+    return this.found(rows.find((row) => row.channel === address.channel));
+  }
+
+  private found(row: Row | undefined) {
+    if (!row) return undefined;
+    const contactId = String(row.contact_id);
+    this.contacts.set(
+      contactId,
+      toContact({
+        ...row,
+        id: contactId,
+        created_at: row.contact_created_at,
+        updated_at: row.contact_updated_at,
+      }),
+    );
+    return { contactId, identity: toIdentity(row) };
+  }
+
+  override async getContact(id: string) {
+    return this.contacts.get(id) ?? super.getContact(id);
+  }
+
+  override async findLatestConversation(contactId: string, inboxId: string) {
+    if (this.contactsWithoutConversations.has(contactId)) return undefined;
+    const row = await this.one(
+      `SELECT c.id, c.data, (
+         SELECT m.data FROM messages m
+         WHERE m.conversation_id = c.id AND m.direction = 'outbound' ORDER BY m.seq DESC LIMIT 1
+       ) AS latest_outbound
+       FROM conversations c
+       WHERE c.contact_id = $1 AND c.inbox_id = $2 AND c.merged_into_id IS NULL
+       ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1 FOR UPDATE OF c`,
+      [contactId, inboxId],
+    );
+    if (!row) return undefined;
+    this.latestOutbound.set(String(row.id), (row.latest_outbound as Message | null) ?? null);
+    return row.data as Conversation;
+  }
+
+  override async findLatestOutbound(conversationId: string) {
+    const known = this.latestOutbound.get(conversationId);
+    if (known !== undefined) return known ?? undefined;
+    return super.findLatestOutbound(conversationId);
+  }
+
+  override async listEvents(after: number, limit: number) {
+    await this.flushEvents();
+    return super.listEvents(after, limit);
+  }
+  override async latestCursor() {
+    await this.flushEvents();
+    return super.latestCursor();
+  }
+
+  async insertContact(contact: ContactRecord) {
+    await this.defer(`contacts:${contact.id}`, insertContactSql, contactRow(contact));
+    this.contactsWithoutConversations.add(contact.id);
+  }
+  async updateContact(contact: ContactRecord) {
+    const key = `contacts:${contact.id}`;
+    if (this.replaceDeferredInsert(key, contactRow(contact))) return;
+    await this.defer(
+      key,
+      `UPDATE contacts SET name = $1, channel_preference = $2, opted_out = $3, merged_into_id = $4, updated_at = $5 WHERE id = $6`,
+      [
+        contact.name,
+        json(contact.channelPreference),
+        json(contact.optedOut),
+        contact.mergedIntoId,
+        contact.updatedAt,
+        contact.id,
+      ],
+    );
+  }
+  async insertIdentity(contactId: string, identity: Identity) {
+    await this.defer(
+      `identities:${identity.channel}:${identity.address}`,
+      `INSERT INTO identities (channel, address, contact_id, verified, source, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        identity.channel,
+        identity.address,
+        contactId,
+        identity.verified,
+        identity.source,
+        identity.createdAt,
+      ],
+    );
+  }
+  async moveIdentities(fromContactId: string, toContactId: string) {
+    const moved = await this.listIdentities(fromContactId);
+    await this.run('UPDATE identities SET contact_id = $1 WHERE contact_id = $2', [
+      toContactId,
+      fromContactId,
+    ]);
+    return moved;
+  }
+  async insertConversation(conversation: Conversation) {
+    await this.defer(
+      `conversations:${conversation.id}`,
+      insertConversationSql,
+      conversationRow(conversation),
+    );
+    this.contactsWithoutConversations.delete(conversation.contactId);
+    // new: no outbound message yet
+    this.latestOutbound.set(conversation.id, null);
+  }
+  async updateConversation(conversation: Conversation) {
+    this.contactsWithoutConversations.delete(conversation.contactId);
+    const key = `conversations:${conversation.id}`;
+    if (this.replaceDeferredInsert(key, conversationRow(conversation))) return;
+    await this.defer(
+      key,
+      `UPDATE conversations SET contact_id = $1, inbox_id = $2, status = $3, last_message_at = $4, merged_into_id = $5, data = $6
+       WHERE id = $7`,
+      [
+        conversation.contactId,
+        conversation.inboxId,
+        conversation.status,
+        conversation.lastMessageAt,
+        conversation.mergedIntoId,
+        json(conversation),
+        conversation.id,
+      ],
+    );
+  }
+  async reassignContact(fromContactId: string, toContactId: string) {
+    this.contactsWithoutConversations.delete(toContactId);
+    const conversations = await this.run(
+      'SELECT id, data FROM conversations WHERE contact_id = $1 ORDER BY id FOR UPDATE',
+      [fromContactId],
+    );
+    await this.rewrite('conversations', conversations, { contactId: toContactId }, 'contact_id');
+    const messages = await this.run(
+      'SELECT id, data FROM messages WHERE contact_id = $1 ORDER BY id FOR UPDATE',
+      [fromContactId],
+    );
+    await this.rewrite('messages', messages, { contactId: toContactId }, 'contact_id');
+    return conversations.map((row) => String(row.id));
+  }
+  async moveMessages(fromConversationId: string, toConversationId: string) {
+    const messages = await this.run(
+      'SELECT id, data FROM messages WHERE conversation_id = $1 ORDER BY id FOR UPDATE',
+      [fromConversationId],
+    );
+    await this.rewrite(
+      'messages',
+      messages,
+      { conversationId: toConversationId },
+      'conversation_id',
+    );
+    return messages.length;
+  }
+  /**
+   * Sets one field in many stored documents (and its column), keeping each document's key
+   * order — the JSON is rewritten here rather than through jsonb, which would reorder keys.
+   */
+  private async rewrite(
+    table: 'conversations' | 'messages',
+    rows: Row[],
+    change: { contactId: string } | { conversationId: string },
+    column: 'contact_id' | 'conversation_id',
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const value = Object.values(change)[0] as string;
+    await this.run(
+      `UPDATE ${table} SET ${column} = $1, data = changed.data
+       FROM unnest($2::text[], $3::json[]) AS changed (id, data) WHERE ${table}.id = changed.id`,
+      [
+        value,
+        rows.map((row) => String(row.id)),
+        rows.map((row) => json({ ...(row.data as Record<string, unknown>), ...change })),
+      ],
+    );
+  }
+  async insertMessage(message: Message) {
+    await this.defer(`messages:${message.id}`, insertMessageSql, messageRow(message));
+  }
+  async updateMessage(message: Message) {
+    const key = `messages:${message.id}`;
+    if (this.replaceDeferredInsert(key, messageRow(message))) return;
+    await this.defer(
+      key,
+      `UPDATE messages SET conversation_id = $1, contact_id = $2, external_id = $3, data = $4 WHERE id = $5`,
+      [message.conversationId, message.contactId, message.externalId, json(message), message.id],
+    );
+  }
+  async appendEvent<T extends EventType>(type: T, data: EventData<T>, time: string, id: string) {
+    const event = { id, cursor: 0, type, time, data };
+    this.pending.push({ event });
+    return event as unknown as ThreadlineEvent;
+  }
+  async insertJob(job: NewJob) {
+    await this.defer(
+      `jobs:${job.id}`,
+      `INSERT INTO jobs (id, kind, order_key, connector_id, payload, run_at, attempts, last_error, created_at, lease_until)
+       VALUES ($1, $2, $3, $4, $5, $6, 0, NULL, $7, NULL)`,
+      [
+        job.id,
+        job.kind,
+        job.orderKey,
+        job.connectorId,
+        json(job.payload),
+        job.runAt,
+        job.createdAt,
+      ],
+    );
+  }
+  async claimJobs(now: string, leaseUntil: string, limit: number) {
+    // SKIP LOCKED: instances claiming at the same moment take different jobs.
+    const rows = await this.run(
+      `WITH due AS (
+         SELECT j.seq FROM jobs j
+         WHERE j.run_at <= $1 AND (j.lease_until IS NULL OR j.lease_until <= $1)
+           AND (j.order_key IS NULL OR NOT EXISTS (
+             SELECT 1 FROM jobs k WHERE k.order_key = j.order_key AND k.seq < j.seq))
+         ORDER BY j.run_at, j.seq LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+       UPDATE jobs SET lease_until = $2 FROM due WHERE jobs.seq = due.seq
+       RETURNING jobs.*`,
+      [now, leaseUntil, limit],
+    );
+    return rows
+      .sort(
+        (a, b) => String(a.run_at).localeCompare(String(b.run_at)) || Number(a.seq) - Number(b.seq),
+      )
+      .map(toJob);
+  }
+  async completeJob(id: string) {
+    await this.defer(`jobs:${id}`, 'DELETE FROM jobs WHERE id = $1', [id]);
+  }
+  async rescheduleJob(id: string, runAt: string, lastError: string, countAttempt = true) {
+    await this.defer(
+      `jobs:${id}`,
+      'UPDATE jobs SET run_at = $1, attempts = attempts + $2, last_error = $3, lease_until = NULL WHERE id = $4',
+      [runAt, countAttempt ? 1 : 0, lastError, id],
+    );
+  }
+  async insertPendingStatus(status: PendingStatus) {
+    await this.defer(
+      `pending_statuses:${status.connectorId}:${status.externalId}`,
+      'INSERT INTO pending_statuses (connector_id, external_id, event, received_at) VALUES ($1, $2, $3, $4)',
+      [status.connectorId, status.externalId, json(status.event), status.receivedAt],
+    );
+  }
+  async takePendingStatuses(connectorId: string, externalId: string) {
+    const rows = await this.run(
+      `WITH taken AS (
+         DELETE FROM pending_statuses WHERE connector_id = $1 AND external_id = $2 RETURNING *)
+       SELECT * FROM taken ORDER BY seq`,
+      [connectorId, externalId],
+    );
+    return rows.map((row) => ({
+      connectorId,
+      externalId,
+      event: row.event as Record<string, unknown>,
+      receivedAt: String(row.received_at),
+    }));
+  }
+  async putIdempotency(record: IdempotencyRecord) {
+    await this.defer(
+      `idempotency:${record.key}`,
+      `INSERT INTO idempotency (key, fingerprint, status, body, expires_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
+         body = excluded.body, expires_at = excluded.expires_at`,
+      [record.key, record.fingerprint, record.status, record.body, record.expiresAt],
+    );
+  }
+  async insertWebhook(subscription: WebhookSubscription) {
+    await this.defer(
+      `webhooks:${subscription.id}`,
+      'INSERT INTO webhooks (id, data) VALUES ($1, $2)',
+      [subscription.id, json(subscription)],
+    );
+  }
+  async updateWebhook(subscription: WebhookSubscription) {
+    await this.defer(`webhooks:${subscription.id}`, 'UPDATE webhooks SET data = $1 WHERE id = $2', [
+      json(subscription),
+      subscription.id,
+    ]);
+  }
+  async deleteWebhook(id: string) {
+    return (await this.run('DELETE FROM webhooks WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+  async insertDeadLetter(entry: DeadLetter) {
+    await this.defer(
+      `dead_letters:${entry.id}`,
+      'INSERT INTO dead_letters (id, subscription_id, cursor, data) VALUES ($1, $2, $3, $4)',
+      [entry.id, entry.subscriptionId, entry.cursor, json(entry)],
+    );
+  }
+  async insertApiKey(key: ApiKeyRecord) {
+    await this.defer(
+      `api_keys:${key.id}`,
+      'INSERT INTO api_keys (id, hash, data) VALUES ($1, $2, $3)',
+      [key.id, key.hash, json(key)],
+    );
+  }
+  async updateApiKey(key: ApiKeyRecord) {
+    await this.defer(`api_keys:${key.id}`, 'UPDATE api_keys SET data = $1 WHERE id = $2', [
+      json(key),
+      key.id,
+    ]);
+  }
+  async insertMedia(media: MediaRecord) {
+    await this.defer(
+      `media:${media.id}`,
+      'INSERT INTO media (id, content_type, filename, size, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        media.id,
+        media.contentType,
+        media.filename,
+        media.size,
+        Buffer.from(media.body),
+        media.createdAt,
+      ],
+    );
+  }
+  async insertQuarantine(entry: QuarantineEntry) {
+    await this.defer(
+      `quarantine:${entry.id}`,
+      'INSERT INTO quarantine (id, connector_id, kind, received_at, data) VALUES ($1, $2, $3, $4, $5)',
+      [entry.id, entry.connectorId, entry.kind, entry.receivedAt, json(entry)],
+    );
+  }
+  async updateQuarantine(entry: QuarantineEntry) {
+    await this.defer(`quarantine:${entry.id}`, 'UPDATE quarantine SET data = $1 WHERE id = $2', [
+      json(entry),
+      entry.id,
+    ]);
+  }
+}

@@ -1,0 +1,162 @@
+import type pg from 'pg';
+import type { Row } from './postgres-queries.js';
+
+/** A value as an SQL literal, for statements sent together as one simple query. */
+function literal(value: unknown, client: pg.PoolClient): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Uint8Array) return `'\\x${Buffer.from(value).toString('hex')}'::bytea`;
+  if (value instanceof Date) return client.escapeLiteral(value.toISOString());
+  if (Array.isArray(value)) {
+    const items = value.map((item) =>
+      item === null || item === undefined
+        ? 'NULL'
+        : `"${String(item).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
+    );
+    return client.escapeLiteral(`{${items.join(',')}}`);
+  }
+  return client.escapeLiteral(String(value));
+}
+
+/** `sql` with `$1…$n` replaced by the values as literals. */
+function inline(sql: string, values: unknown[], client: pg.PoolClient): string {
+  return sql.replace(/\$(\d+)/g, (_, index: string) => literal(values[Number(index) - 1], client));
+}
+
+/**
+ * Statements prepared with SQL `PREPARE` (so the server parses and plans them once per
+ * connection, as it does the extended protocol's named statements), by text: a name and
+ * its parameter count. Bounded like those: past it, statements run inlined.
+ */
+const sharedStatements = new Map<string, { name: string; parameters: number }>();
+const maxSharedStatements = 400;
+function sharedStatement(sql: string) {
+  let statement = sharedStatements.get(sql);
+  if (!statement && sharedStatements.size < maxSharedStatements) {
+    let parameters = 0;
+    for (const match of sql.matchAll(/\$(\d+)/g))
+      parameters = Math.max(parameters, Number(match[1]));
+    statement = { name: `threadline_shared_${sharedStatements.size + 1}`, parameters };
+    sharedStatements.set(sql, statement);
+  }
+  return statement;
+}
+
+/** The names prepared on each connection (a connection whose round trip failed is discarded). */
+const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+
+interface Statement {
+  sql: string;
+  values: unknown[];
+  resolve: (rows: Row[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface SharedRoundTrips {
+  /** Runs a statement with the others asked for before the next turn of the event loop. */
+  run(sql: string, values?: unknown[]): Promise<Row[]>;
+  /** Stop: statements waiting and asked for later fail with `reason`. */
+  abort(reason: Error): void;
+  /** The database error a round trip met (the transaction is then aborted), if any. */
+  readonly failure: unknown;
+  /** Round trips and statements sent. */
+  readonly counts: { statements: number; roundTrips: number };
+}
+
+/**
+ * Statements from several works, sent together: every statement asked for while the works
+ * run up to their next await goes out in one round trip (one simple query, values inlined as
+ * literals, results in order). Works that each make four reads and a write then cost the
+ * connection five round trips between them, not five each.
+ */
+export function createSharedRoundTrips(client: pg.PoolClient): SharedRoundTrips {
+  let waiting: Statement[] = [];
+  let scheduled = false;
+  let inFlight = false;
+  let failure: unknown;
+  let stopped: Error | undefined;
+  const counts = { statements: 0, roundTrips: 0 };
+
+  function schedule(): void {
+    if (scheduled || inFlight) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void send();
+    });
+  }
+
+  async function send(): Promise<void> {
+    const statements = waiting;
+    waiting = [];
+    if (statements.length === 0) return;
+    inFlight = true;
+    try {
+      let prepared = preparedOn.get(client);
+      if (!prepared) {
+        prepared = new Set();
+        preparedOn.set(client, prepared);
+      }
+      const parts: string[] = [];
+      const resultIndex: number[] = [];
+      const preparing: string[] = [];
+      for (const statement of statements) {
+        const shared = sharedStatement(statement.sql);
+        if (!shared) {
+          resultIndex.push(parts.length);
+          parts.push(inline(statement.sql, statement.values, client));
+          continue;
+        }
+        if (!prepared.has(shared.name) && !preparing.includes(shared.name)) {
+          preparing.push(shared.name);
+          parts.push(`PREPARE ${shared.name} AS ${statement.sql}`);
+        }
+        const values = Array.from({ length: shared.parameters }, (_, index) =>
+          literal(statement.values[index], client),
+        );
+        resultIndex.push(parts.length);
+        parts.push(
+          values.length > 0
+            ? `EXECUTE ${shared.name}(${values.join(', ')})`
+            : `EXECUTE ${shared.name}`,
+        );
+      }
+      counts.statements += statements.length;
+      counts.roundTrips += 1;
+      const answer = (await client.query(parts.join(';\n'))) as unknown as
+        | pg.QueryResult
+        | pg.QueryResult[];
+      for (const name of preparing) prepared.add(name);
+      const results = Array.isArray(answer) ? answer : [answer];
+      for (const [index, statement] of statements.entries())
+        statement.resolve((results[resultIndex[index]!]?.rows ?? []) as Row[]);
+    } catch (error) {
+      failure = error;
+      for (const statement of statements) statement.reject(error);
+    }
+    inFlight = false;
+    if (waiting.length > 0) schedule();
+  }
+
+  return {
+    run(sql, values = []) {
+      if (stopped) return Promise.reject(stopped);
+      if (failure) return Promise.reject(failure);
+      return new Promise<Row[]>((resolve, reject) => {
+        waiting.push({ sql, values, resolve, reject });
+        schedule();
+      });
+    },
+    abort(reason) {
+      stopped ??= reason;
+      const statements = waiting;
+      waiting = [];
+      for (const statement of statements) statement.reject(reason);
+    },
+    get failure() {
+      return failure;
+    },
+    counts,
+  };
+}

@@ -1,0 +1,91 @@
+import type { StoreTransaction } from '@threadline/engine';
+import type { Address, Conversation, Message } from '@threadline/schema';
+
+/**
+ * What a store call touches, as keys (`contact:<id>`, `address:<address>`, …): two works that
+ * touch no key in common read and write disjoint rows, so running them side by side in one
+ * transaction gives what running them one after the other would. `keys` from the arguments,
+ * `resultKeys` from what a read returned (the contact behind an identity). A call missing
+ * from this table (a merge, a claim, a read of the event log) is not run side by side at all.
+ */
+type KeyRule = {
+  keys: (...args: never[]) => string[];
+  resultKeys?: (result: never) => string[];
+};
+
+const contact = (id: string) => `contact:${id}`;
+const conversation = (id: string) => `conversation:${id}`;
+const external = (connectorId: string, externalId: string) =>
+  `external:${connectorId}:${externalId}`;
+const ofMessage = (message: Message | undefined) =>
+  message
+    ? [
+        `message:${message.id}`,
+        conversation(message.conversationId),
+        contact(message.contactId),
+        ...(message.externalId ? [external(message.connectorId, message.externalId)] : []),
+      ]
+    : [];
+const ofConversation = (found: Conversation | undefined) =>
+  found ? [conversation(found.id), contact(found.contactId)] : [];
+
+export const workKeys: Partial<Record<keyof StoreTransaction, KeyRule>> = {
+  getContact: { keys: (id: string) => [contact(id)] },
+  listIdentities: { keys: (contactId: string) => [contact(contactId)] },
+  findIdentity: {
+    keys: (address: Address) => [`address:${address.address}`],
+    resultKeys: (found: { contactId: string } | undefined) =>
+      found ? [contact(found.contactId)] : [],
+  },
+  getConversation: { keys: (id: string) => [conversation(id)], resultKeys: ofConversation },
+  findLatestConversation: {
+    keys: (contactId: string) => [contact(contactId)],
+    resultKeys: ofConversation,
+  },
+  getMessage: { keys: (id: string) => [`message:${id}`], resultKeys: ofMessage },
+  findMessageByExternalId: {
+    keys: (connectorId: string, externalId: string) => [external(connectorId, externalId)],
+    resultKeys: ofMessage,
+  },
+  listConversationMessages: { keys: (conversationId: string) => [conversation(conversationId)] },
+  findLatestInbound: { keys: (contactId: string) => [contact(contactId)] },
+  hasEarlierQueued: { keys: (conversationId: string) => [conversation(conversationId)] },
+  findLatestOutbound: { keys: (conversationId: string) => [conversation(conversationId)] },
+  getIdempotency: { keys: (key: string) => [`idempotency:${key}`] },
+  getWebhook: { keys: (id: string) => [`webhook:${id}`] },
+  findApiKey: { keys: (hash: string) => [`api-key:${hash}`] },
+  getMedia: { keys: (id: string) => [`media:${id}`] },
+  getQuarantine: { keys: (id: string) => [`quarantine:${id}`] },
+  insertContact: { keys: (record: { id: string }) => [contact(record.id)] },
+  updateContact: { keys: (record: { id: string }) => [contact(record.id)] },
+  insertIdentity: {
+    keys: (contactId: string, identity: Address) => [
+      contact(contactId),
+      `address:${identity.address}`,
+    ],
+  },
+  insertConversation: { keys: (record: Conversation) => ofConversation(record) },
+  updateConversation: { keys: (record: Conversation) => ofConversation(record) },
+  insertMessage: { keys: (message: Message) => ofMessage(message) },
+  updateMessage: { keys: (message: Message) => ofMessage(message) },
+  appendEvent: { keys: () => [] },
+  insertJob: { keys: (job: { id: string }) => [`job:${job.id}`] },
+  completeJob: { keys: (id: string) => [`job:${id}`] },
+  rescheduleJob: { keys: (id: string) => [`job:${id}`] },
+  insertPendingStatus: {
+    keys: (status: { connectorId: string; externalId: string }) => [
+      external(status.connectorId, status.externalId),
+    ],
+  },
+  takePendingStatuses: {
+    keys: (connectorId: string, externalId: string) => [external(connectorId, externalId)],
+  },
+  putIdempotency: { keys: (record: { key: string }) => [`idempotency:${record.key}`] },
+  insertWebhook: { keys: (record: { id: string }) => [`webhook:${record.id}`] },
+  updateWebhook: { keys: (record: { id: string }) => [`webhook:${record.id}`] },
+  insertApiKey: { keys: (record: { hash: string }) => [`api-key:${record.hash}`] },
+  updateApiKey: { keys: (record: { hash: string }) => [`api-key:${record.hash}`] },
+  insertMedia: { keys: (record: { id: string }) => [`media:${record.id}`] },
+  insertQuarantine: { keys: (record: { id: string }) => [`quarantine:${record.id}`] },
+  updateQuarantine: { keys: (record: { id: string }) => [`quarantine:${record.id}`] },
+};
