@@ -31,6 +31,8 @@ export interface IdentityClaim {
   source: IdentitySource;
 }
 
+export type OptOutKeyword = 'stop' | 'start' | 'help';
+
 /** One customer message, normalized. The gateway adds ids, contact and conversation. */
 export interface InboundMessage {
   /** The provider's id for this message: with the connector id, the dedupe key. */
@@ -55,6 +57,11 @@ export interface InboundMessage {
   senderName?: string;
   /** An auto-reply (out of office): kept, but never reopens a resolved conversation. */
   automated?: boolean;
+  /**
+   * A carrier keyword (SMS STOP / START / HELP): `stop` opts the customer out of this channel,
+   * `start` opts them back in; `help` changes nothing.
+   */
+  optOut?: OptOutKeyword;
   channelData?: ChannelData;
 }
 

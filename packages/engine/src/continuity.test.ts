@@ -26,7 +26,9 @@ const now = new Date('2026-01-02T12:00:00.000Z');
 
 describe('continuity', () => {
   it('opens the first conversation', () => {
-    expect(decideContinuity(undefined, now, 24 * hour)).toEqual({
+    expect(
+      decideContinuity({ mode: 'inbound', latest: undefined, now, windowMs: 24 * hour }),
+    ).toEqual({
       action: 'open',
       previous: null,
       expire: null,
@@ -34,20 +36,38 @@ describe('continuity', () => {
   });
   it('joins an open conversation inside the window and replaces it after', () => {
     expect(
-      decideContinuity(conversation('open', '2026-01-02T00:00:00.000Z'), now, 24 * hour).action,
+      decideContinuity({
+        mode: 'inbound',
+        latest: conversation('open', '2026-01-02T00:00:00.000Z'),
+        now,
+        windowMs: 24 * hour,
+      }).action,
     ).toBe('join');
-    const after = decideContinuity(
-      conversation('open', '2026-01-01T11:59:59.000Z'),
+    const after = decideContinuity({
+      mode: 'inbound',
+      latest: conversation('open', '2026-01-01T11:59:59.000Z'),
       now,
-      24 * hour,
-    );
+      windowMs: 24 * hour,
+    });
     expect(after).toMatchObject({ action: 'open', previous: { id: 'c1' }, expire: { id: 'c1' } });
   });
   it('reopens a resolved conversation inside the window, but not for an auto-reply', () => {
     const resolved = conversation('resolved', '2026-01-02T11:00:00.000Z');
-    expect(decideContinuity(resolved, now, 24 * hour).action).toBe('reopen');
-    expect(decideContinuity(resolved, now, 24 * hour, { automated: true }).action).toBe('attach');
-    expect(decideContinuity(resolved, now, 30 * 60_000)).toMatchObject({
+    expect(
+      decideContinuity({ mode: 'inbound', latest: resolved, now, windowMs: 24 * hour }).action,
+    ).toBe('reopen');
+    expect(
+      decideContinuity({
+        mode: 'inbound',
+        latest: resolved,
+        now,
+        windowMs: 24 * hour,
+        automated: true,
+      }).action,
+    ).toBe('attach');
+    expect(
+      decideContinuity({ mode: 'inbound', latest: resolved, now, windowMs: 30 * 60_000 }),
+    ).toMatchObject({
       action: 'open',
       previous: { id: 'c1' },
       expire: null,

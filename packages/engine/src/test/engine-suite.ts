@@ -475,7 +475,7 @@ export function testEngine(name: string, factory: StoreFactory): void {
         'sms',
         stop.events.map((event) =>
           event.type === 'message'
-            ? { ...event, message: { ...event.message, channelData: { optOut: 'stop' } } }
+            ? { ...event, message: { ...event.message, optOut: 'stop' as const } }
             : event,
         ),
       );
