@@ -85,10 +85,10 @@ export async function continueConversation(
 
 /**
  * Two contacts merge: their latest conversations become one customer's. Continuity decides
- * what the customer's next message would do to each: when it would continue both (each open,
- * or resolved inside the window), they fold into the one opened first; otherwise an open one
- * that the next message would expire is expired now. Either way at most one stays open, and
- * it is the latest.
+ * what the customer's next message would do to each: when it would continue both (each
+ * inside the window), or both are open, they fold into the one opened first; otherwise an
+ * open one that the next message would expire is expired now. Either way at most one stays
+ * open, and it is the latest.
  */
 export async function mergeConversations(
   context: EngineContext,
@@ -104,7 +104,8 @@ export async function mergeConversations(
       now: unit.now,
       windowMs: context.windowMs,
     }).action !== 'open';
-  if ((continues(a) || a.status === 'open') && (continues(b) || b.status === 'open')) {
+  const bothOpen = a.status === 'open' && b.status === 'open';
+  if (bothOpen || (continues(a) && continues(b))) {
     const [keep, fold] = a.openedAt <= b.openedAt ? [a, b] : [b, a];
     await foldConversation(context, unit, keep, fold);
     return;
