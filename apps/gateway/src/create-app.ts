@@ -200,12 +200,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerEventRoutes(app, runtime, upgradeWebSocket);
   registerWebhookRoutes(app, runtime);
   registerApiKeyRoutes(app, runtime);
-  for (const connector of connectors.values()) {
-    const mountable = connector as ConnectorV1 & {
-      mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;
-    };
-    mountable.mount?.call(connector, app, { upgradeWebSocket });
-  }
+  for (const connector of connectors.values()) connector.mount?.(app, { upgradeWebSocket });
 
   const servers: Server[] = [];
   let started = false;

@@ -5,6 +5,7 @@ import {
   type Capabilities,
   type ConnectorEnvironmentContext,
   ConnectorError,
+  type ConnectorMountTools,
   type ConnectorRuntime,
   type ConnectorStatus,
   type ConnectorV1,
@@ -101,9 +102,8 @@ export const webchatCapabilities: Capabilities = defineCapabilities({
 });
 
 /** The minimal part of `@hono/node-ws` the connector needs to accept sockets. */
-export interface WebchatMountTools<T = unknown> {
-  upgradeWebSocket: UpgradeWebSocket<T>;
-}
+/** The gateway's tools for `mount` (the contract's). */
+export type WebchatMountTools<T = unknown> = ConnectorMountTools<T>;
 
 /**
  * Web chat: a WebSocket endpoint (`/webchat/ws`) for the embeddable widget
