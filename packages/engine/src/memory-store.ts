@@ -29,6 +29,7 @@ import type {
   StoreTransaction,
   WebhookSubscription,
 } from './ports.js';
+import { StoreConstraintError } from './ports.js';
 
 export { createMemoryStoreData, type MemoryStoreData } from './memory-store-reader.js';
 
@@ -48,8 +49,9 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
         other.contactId === conversation.contactId &&
         other.inboxId === conversation.inboxId
       ) {
-        throw new Error(
-          `one_open_conversation: contact ${conversation.contactId} already has open conversation ${other.id}`,
+        throw new StoreConstraintError(
+          'one_open_conversation',
+          `contact ${conversation.contactId} already has open conversation ${other.id}`,
         );
       }
     }
@@ -62,7 +64,11 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
         other.connectorId === message.connectorId &&
         other.externalId === message.externalId,
     );
-    if (clash) throw new Error(`messages_by_external_id: ${message.externalId} is already stored`);
+    if (clash)
+      throw new StoreConstraintError(
+        'messages_by_external_id',
+        `${message.externalId} is already stored`,
+      );
   }
 
   async insertContact(contact: ContactRecord) {

@@ -24,6 +24,7 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import pg from 'pg';
+import { asStoreError, attemptsFor } from './constraint-errors.js';
 import { migrate, quoteIdentifier } from './migrations.js';
 
 export interface PostgresStoreSettings {
@@ -905,7 +906,8 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
         try {
           return await attempt(work);
         } catch (error) {
-          if (!isRetryableConflict(error) || attemptNumber >= maxAttempts) throw error;
+          if (!isRetryableConflict(error) || attemptNumber >= attemptsFor(error, maxAttempts))
+            throw asStoreError(error);
           settings.onRetry?.(error, attemptNumber);
           // A short, growing, jittered pause lets the winner of the collision commit.
           await sleep(Math.random() * 5 * attemptNumber);
