@@ -63,14 +63,26 @@ export function decideContinuity(input: ContinuityCase): ContinuityDecision {
     : { action: 'reopen', conversation: latest };
 }
 
-/** Carries out a decision: the conversation the message goes into, with the events it caused. */
+/**
+ * Asks the rule for a message of `contactId` and carries out its answer: the conversation the
+ * message goes into, with the events it caused (opened, reopened, expired).
+ */
 export async function continueConversation(
   context: EngineContext,
   unit: Unit,
-  contactId: string,
-  decision: ContinuityDecision,
-  inbound?: { channel: Channel; connectorId: string },
+  message: Pick<ContinuityCase, 'mode' | 'latest' | 'automated'> & {
+    contactId: string;
+    /** Where the customer wrote from (inbound). */
+    inbound?: { channel: Channel; connectorId: string };
+  },
 ): Promise<Conversation> {
+  const decision = decideContinuity({
+    mode: message.mode,
+    latest: message.latest,
+    now: unit.now,
+    windowMs: context.windowMs,
+    automated: message.automated ?? false,
+  });
   switch (decision.action) {
     case 'join':
     case 'attach':
@@ -79,7 +91,10 @@ export async function continueConversation(
       return reopenConversation(context, unit, decision.conversation);
     case 'open':
       if (decision.expire) await expireConversation(context, unit, decision.expire);
-      return openConversation(context, unit, contactId, { previous: decision.previous, inbound });
+      return openConversation(context, unit, message.contactId, {
+        previous: decision.previous,
+        inbound: message.inbound,
+      });
   }
 }
 

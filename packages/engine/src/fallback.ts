@@ -1,5 +1,5 @@
 import type { FallbackCondition, Message, MessageError, MessageFallback } from '@threadline/schema';
-import { continueConversation, decideContinuity } from './continuity.js';
+import { continueConversation } from './continuity.js';
 import { followMerges } from './conversations.js';
 import { connectorOrThrow, type EngineContext, routeCandidates } from './engine-context.js';
 import { liveContact } from './identity.js';
@@ -68,18 +68,12 @@ export async function fireFallback(
   const original = await unit.tx.getConversation(message.conversationId);
   if (!contact || !original) return;
   // A copy is the gateway's own message: it stays with its original, and never reopens.
-  const conversation = await continueConversation(
-    context,
-    unit,
-    contact.id,
-    decideContinuity({
-      mode: 'outbound',
-      latest: await followMerges(unit.tx, original),
-      now: unit.now,
-      windowMs: context.windowMs,
-      automated: true,
-    }),
-  );
+  const conversation = await continueConversation(context, unit, {
+    contactId: contact.id,
+    mode: 'outbound',
+    latest: await followMerges(unit.tx, original),
+    automated: true,
+  });
   const route = chooseRoute({
     channel: rule.channel,
     conversation,

@@ -6,7 +6,7 @@ import {
   matchChoice,
 } from '@threadline/connector-kit';
 import type { Button, Conversation, Message } from '@threadline/schema';
-import { continueConversation, decideContinuity } from './continuity.js';
+import { continueConversation } from './continuity.js';
 import { followMerges, touchConversation } from './conversations.js';
 import type { EngineContext } from './engine-context.js';
 import { isTrustedClaim, linkAddress, liveContact, resolveContact } from './identity.js';
@@ -47,16 +47,12 @@ async function placeInbound(
 ): Promise<Conversation> {
   const thread = await findThread(unit, connector.id, inbound.references ?? []);
   const contactId = thread?.contactId ?? contact.id;
-  const decision = decideContinuity({
+  return continueConversation(context, unit, {
+    contactId,
     mode: 'inbound',
     latest: await unit.tx.findLatestConversation(contactId, context.inboxId),
-    now: unit.now,
-    windowMs: context.windowMs,
     automated: inbound.automated ?? false,
-  });
-  return continueConversation(context, unit, contactId, decision, {
-    channel: connector.channel,
-    connectorId: connector.id,
+    inbound: { channel: connector.channel, connectorId: connector.id },
   });
 }
 

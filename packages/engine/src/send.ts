@@ -1,5 +1,5 @@
 import type { Message } from '@threadline/schema';
-import { continueConversation, decideContinuity } from './continuity.js';
+import { continueConversation } from './continuity.js';
 import { touchConversation } from './conversations.js';
 import { type EngineContext, EngineError } from './engine-context.js';
 import { failMessage, scheduleFallbacks } from './fallback.js';
@@ -49,17 +49,11 @@ export async function send(
     const contact = await recipientContact(context, unit, request);
     if (request.replyToId && !(await unit.tx.getMessage(request.replyToId)))
       throw new EngineError('not_found', `replyToId ${request.replyToId} is not a message`);
-    const conversation = await continueConversation(
-      context,
-      unit,
-      contact.id,
-      decideContinuity({
-        mode: 'outbound',
-        latest: await unit.tx.findLatestConversation(contact.id, context.inboxId),
-        now: unit.now,
-        windowMs: context.windowMs,
-      }),
-    );
+    const conversation = await continueConversation(context, unit, {
+      contactId: contact.id,
+      mode: 'outbound',
+      latest: await unit.tx.findLatestConversation(contact.id, context.inboxId),
+    });
     const connector = await chooseSendRoute(context, unit, contact, conversation, {
       ...(channel ? { channel } : {}),
       ...(request.connectorId ? { connectorId: request.connectorId } : {}),

@@ -1,4 +1,3 @@
-import type { InboundEvent } from '@threadline/connector-kit';
 import type { Message } from '@threadline/schema';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -288,20 +287,14 @@ export function testContinuity(name: string, factory: StoreFactory): void {
       const first = await harness.inbound(harness.email, 'ada@example.com', 'thanks');
       await harness.engine.resolveConversation(first.conversationId!);
       harness.clock.advance(hour);
-      const request = harness.email.request({
-        kind: 'message',
-        id: 'auto-1',
-        from: 'ada@example.com',
-        content: text('I am out of office'),
-      });
-      const parsed = await harness.email.parse(request);
-      const events: InboundEvent[] = parsed.events.map((event) =>
-        event.type === 'message'
-          ? { ...event, message: { ...event.message, automated: true } }
-          : event,
+      const receipt = await harness.inbound(
+        harness.email,
+        'ada@example.com',
+        'I am out of office',
+        'auto-1',
+        { automated: true },
       );
-      const [receipt] = await harness.engine.ingest('email', events);
-      expect(receipt?.conversationId).toBe(first.conversationId);
+      expect(receipt.conversationId).toBe(first.conversationId);
       expect((await harness.store.read.getConversation(first.conversationId!))?.status).toBe(
         'resolved',
       );

@@ -240,22 +240,7 @@ export function testEngine(name: string, factory: StoreFactory): void {
 
     it('records STOP as an SMS opt-out and fails later SMS sends with a clear code', async () => {
       const first = await harness.inbound(harness.sms, '+14155550110', 'hi');
-      const stop = await harness.sms.parse(
-        harness.sms.request({
-          kind: 'message',
-          id: 'stop-1',
-          from: '+14155550110',
-          content: text('STOP'),
-        }),
-      );
-      await harness.engine.ingest(
-        'sms',
-        stop.events.map((event) =>
-          event.type === 'message'
-            ? { ...event, message: { ...event.message, optOut: 'stop' as const } }
-            : event,
-        ),
-      );
+      await harness.inbound(harness.sms, '+14155550110', 'STOP', 'stop-1', { optOut: 'stop' });
       const message = await harness.engine.send({
         contactId: first.message!.contactId,
         channel: 'sms',

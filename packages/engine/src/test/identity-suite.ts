@@ -1,4 +1,3 @@
-import type { InboundEvent } from '@threadline/connector-kit';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type EngineHarness,
@@ -55,33 +54,22 @@ export function testIdentity(name: string, factory: StoreFactory): void {
 
     it('links a verified Telegram contact share to the SMS identity, so both land in one conversation', async () => {
       const sms = await harness.inbound(harness.sms, '+14155550109', 'sms first');
-      const parsed = await harness.telegram.parse(
-        harness.telegram.request({
-          kind: 'message',
-          id: 'tg-share',
-          from: '5005',
-          content: { type: 'contact', name: 'Lee', phones: ['+14155550109'], emails: [] },
-        }),
+      const receipt = await harness.inbound(
+        harness.telegram,
+        '5005',
+        { type: 'contact', name: 'Lee', phones: ['+14155550109'], emails: [] },
+        'tg-share',
+        {
+          identityClaims: [
+            {
+              address: { channel: 'sms', address: '+14155550109' },
+              verified: true,
+              source: 'contact_share',
+            },
+          ],
+        },
       );
-      const events: InboundEvent[] = parsed.events.map((event) =>
-        event.type === 'message'
-          ? {
-              ...event,
-              message: {
-                ...event.message,
-                identityClaims: [
-                  {
-                    address: { channel: 'sms', address: '+14155550109' },
-                    verified: true,
-                    source: 'contact_share',
-                  },
-                ],
-              },
-            }
-          : event,
-      );
-      const [receipt] = await harness.engine.ingest('telegram', events);
-      expect(receipt?.conversationId).toBe(sms.conversationId);
+      expect(receipt.conversationId).toBe(sms.conversationId);
     });
 
     for (const joined of ['linked', 'merged'] as const) {
