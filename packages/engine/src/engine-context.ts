@@ -1,7 +1,7 @@
 import { type ConnectorV1, ThreadlineError } from '@threadline/connector-kit';
 import type { Channel } from '@threadline/schema';
 import type { BackoffPolicy } from './backoff.js';
-import type { IdentityPolicy } from './identity.js';
+import type { IdentityPolicy } from './identity-policy.js';
 import type { JobQueue, SendRateLimiter } from './job-queue.js';
 import type { Clock, IdGenerator, Store } from './ports.js';
 import type { UnitOfWork } from './unit-of-work.js';
