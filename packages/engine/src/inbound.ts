@@ -56,6 +56,19 @@ async function placeInbound(
   });
 }
 
+/** What apps see in the stored message's channelData: the connector's, and what it told us. */
+function inboundChannelData(inbound: InboundMessage): Record<string, unknown> {
+  return {
+    ...inbound.channelData,
+    ...(inbound.conversationAddress ? { conversationAddress: inbound.conversationAddress } : {}),
+    ...(inbound.senderName ? { senderName: inbound.senderName } : {}),
+    ...(inbound.identityClaims?.length ? { identityClaims: inbound.identityClaims } : {}),
+    ...(inbound.automated ? { automated: true } : {}),
+    // The keyword, shown to apps as before; the contact's opt-outs are what the engine reads.
+    ...(inbound.optOut ? { optOut: inbound.optOut } : {}),
+  };
+}
+
 async function ingestMessage(
   context: EngineContext,
   unit: Unit,
@@ -83,7 +96,7 @@ async function ingestMessage(
   }
 
   const conversation = await placeInbound(context, unit, contact, inbound, connector);
-  const channelData: Record<string, unknown> = { ...inbound.channelData };
+  const channelData = inboundChannelData(inbound);
   if (conversation.contactId !== contact.id) {
     channelData.threadContactId = conversation.contactId;
     if (context.policy.emailThreadSender === 'link') {
@@ -95,12 +108,6 @@ async function ingestMessage(
       });
     }
   }
-  if (inbound.conversationAddress) channelData.conversationAddress = inbound.conversationAddress;
-  if (inbound.senderName) channelData.senderName = inbound.senderName;
-  if (inbound.identityClaims?.length) channelData.identityClaims = inbound.identityClaims;
-  if (inbound.automated) channelData.automated = true;
-  // Apps still see the keyword with the message; the contact's opt-outs are the state.
-  if (inbound.optOut) channelData.optOut = inbound.optOut;
 
   let content = inbound.content;
   if (content.type === 'text' && !content.attachments?.length) {

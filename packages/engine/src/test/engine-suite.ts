@@ -240,7 +240,13 @@ export function testEngine(name: string, factory: StoreFactory): void {
 
     it('records STOP as an SMS opt-out and fails later SMS sends with a clear code', async () => {
       const first = await harness.inbound(harness.sms, '+14155550110', 'hi');
-      await harness.inbound(harness.sms, '+14155550110', 'STOP', 'stop-1', { optOut: 'stop' });
+      const stop = await harness.inbound(harness.sms, '+14155550110', 'STOP', 'stop-1', {
+        optOut: 'stop',
+      });
+      expect(stop.message?.channelData).toMatchObject({ optOut: 'stop' });
+      expect((await harness.engine.getContact(first.message!.contactId))?.optedOut).toEqual([
+        'sms',
+      ]);
       const message = await harness.engine.send({
         contactId: first.message!.contactId,
         channel: 'sms',
