@@ -39,14 +39,12 @@ export const fallbackConditions = ['failed', 'undelivered', 'unread'] as const;
 export type FallbackCondition = (typeof fallbackConditions)[number];
 
 /** Send the message again on `channel` when it `failed`, or is still not delivered / read after `afterMs`. */
-export const fallbackRuleSchema = z
-  .object({
-    channel: channelSchema,
-    when: z.enum(fallbackConditions),
-    /** For `undelivered` and `unread`: how long to wait for the status. */
-    afterMs: z.number().int().positive().optional(),
-  })
-  .meta({ id: 'FallbackRule' });
+export const fallbackRuleSchema = z.object({
+  channel: channelSchema,
+  when: z.enum(fallbackConditions),
+  /** For `undelivered` and `unread`: how long to wait for the status. */
+  afterMs: z.number().int().positive().optional(),
+});
 export type FallbackRule = z.infer<typeof fallbackRuleSchema>;
 
 /** An outbound message's fallback rules, and which of them fired (each fires once). */
