@@ -117,13 +117,11 @@ describe('convertTwilioWebhook: incoming messages', () => {
   });
 
   it('marks START and HELP, and the keyword Advanced Opt-Out matched', () => {
-    expect(messageOf(convert('inbound-stop', { Body: 'unstop' })).optOut).toBe(
-      'start',
-    );
+    expect(messageOf(convert('inbound-stop', { Body: 'unstop' })).optOut).toBe('start');
     expect(messageOf(convert('inbound-stop', { Body: ' INFO' })).optOut).toBe('help');
-    expect(
-      messageOf(convert('inbound-stop', { Body: 'Arrêt', OptOutType: 'STOP' })).optOut,
-    ).toBe('stop');
+    expect(messageOf(convert('inbound-stop', { Body: 'Arrêt', OptOutType: 'STOP' })).optOut).toBe(
+      'stop',
+    );
   });
 
   it('keeps a short code we were written to as it is', () => {

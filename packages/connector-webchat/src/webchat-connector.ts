@@ -25,7 +25,7 @@ import {
 } from '@threadline/connector-kit';
 import type { Content } from '@threadline/schema';
 import type { Env, Hono, Schema } from 'hono';
-import type { UpgradeWebSocket, WSEvents } from 'hono/ws';
+import type { WSEvents } from 'hono/ws';
 import { loadWidgetScript } from './bundle-widget.js';
 import { parseAllowedOrigins } from './check-webchat-origin.js';
 import { convertMessageFrame, convertReceiptFrame } from './convert-visitor-frame.js';
