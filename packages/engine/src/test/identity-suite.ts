@@ -72,6 +72,19 @@ export function testIdentity(name: string, factory: StoreFactory): void {
       expect(receipt.conversationId).toBe(sms.conversationId);
     });
 
+    it('sends to an SMS address of a WhatsApp customer as the same contact (same phone number)', async () => {
+      const first = await harness.inbound(harness.whatsapp, '+14155550170', 'hi on whatsapp');
+      const message = await harness.engine.send({
+        to: { channel: 'sms', address: '+14155550170' },
+        content: text('by sms'),
+      });
+      expect(message).toMatchObject({
+        contactId: first.message!.contactId,
+        conversationId: first.conversationId,
+        channel: 'sms',
+      });
+    });
+
     for (const joined of ['linked', 'merged'] as const) {
       it(`keeps one open conversation when the app ${joined === 'linked' ? 'links' : 'merges'} a customer who came back on another channel inside the window`, async () => {
         // SMS, answered and resolved; the same person writes on Telegram inside the window.
