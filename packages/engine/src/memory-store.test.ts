@@ -1,7 +1,6 @@
-import { createStoreJobQueue } from './job-queue.js';
 import { createMemoryStore } from './memory-store.js';
 import type { Store } from './ports.js';
-import { testEngine, testJobQueue, testStore } from './test/index.js';
+import { outboxQueueHarness, testEngine, testJobQueue, testStore } from './test/index.js';
 
 const memoryStores = new WeakMap<Store, ReturnType<typeof createMemoryStore>>();
 
@@ -21,17 +20,4 @@ testStore('in memory', {
 
 testEngine('in memory', open);
 
-testJobQueue('in-memory outbox', async () => {
-  const store = createMemoryStore();
-  return {
-    queue: createStoreJobQueue(store),
-    add: (jobs) =>
-      store.write(async (tx) => {
-        for (const job of jobs) {
-          if ((await tx.listJobs()).some((existing) => existing.id === job.id)) continue;
-          await tx.insertJob(job);
-        }
-      }),
-    close: () => store.close(),
-  };
-});
+testJobQueue('in-memory outbox', async () => outboxQueueHarness(createMemoryStore()));
