@@ -9,7 +9,7 @@ type Factory = (context: ConnectorEnvironmentContext) => ConnectorV1 | Connector
 
 /**
  * Every connector package's environment factory, in routing preference order; each returns
- * nothing when its channel is not configured (TELEGRAM_BOT_TOKEN, TWILIO_ACCOUNT_SID, ...).
+ * nothing when its channel is not configured (the variables are listed in channel-environment.ts).
  */
 const factories: Factory[] = [
   whatsAppConnectorsFromEnv,

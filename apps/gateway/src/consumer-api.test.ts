@@ -169,6 +169,47 @@ describe('messages', () => {
     ).toBe('to.address');
   });
 
+  it('answers channel_not_configured, naming the channel and its variables, for a send to a channel with no connector', async () => {
+    const bare = createTestGateway({ connectors: [harness.telegram] });
+    try {
+      const response = await bare.api('/v1/messages', {
+        json: { to: { channel: 'sms', address: '+1 415 555 0188' }, content: text('hello') },
+      });
+      expect(response.status).toBe(422);
+      const body = (await response.json()) as {
+        error: { code: string; message: string; details: Record<string, unknown> };
+      };
+      expect(body.error.code).toBe('channel_not_configured');
+      expect(body.error.details).toEqual({
+        channel: 'sms',
+        environment: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
+      });
+      expect(body.error.message).toContain('TWILIO_ACCOUNT_SID');
+      // Nothing was written, so nothing is named: no contact, no conversation, no event.
+      expect(await bare.gateway.store.read.latestCursor()).toBe(0);
+      expect(await bare.gateway.store.read.listConversations({ limit: 10 })).toEqual([]);
+
+      // The same for a known contact asked to be reached on the missing channel.
+      await bare.deliver(harness.telegram, {
+        kind: 'message',
+        id: 'tg-1',
+        from: '4242',
+        content: text('hi'),
+      });
+      const [conversation] = await bare.gateway.store.read.listConversations({ limit: 1 });
+      const byContact = await bare.api('/v1/messages', {
+        json: { contactId: conversation!.contactId, channel: 'email', content: text('hello') },
+      });
+      expect(byContact.status).toBe(422);
+      expect(((await byContact.json()) as { error: { details: unknown } }).error.details).toEqual({
+        channel: 'email',
+        environment: ['EMAIL_FROM', 'SMTP_URL'],
+      });
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('honours Idempotency-Key: the same key and body answer the same message once', async () => {
     const body = {
       to: { channel: 'sms', address: '+1 415 555 0103' },

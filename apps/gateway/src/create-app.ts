@@ -202,12 +202,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerWebhookRoutes(app, runtime);
   registerApiKeyRoutes(app, runtime);
   registerConsoleRoutes(app, log);
-  for (const connector of connectors.values()) {
-    const mountable = connector as ConnectorV1 & {
-      mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;
-    };
-    mountable.mount?.call(connector, app, { upgradeWebSocket });
-  }
+  for (const connector of connectors.values()) connector.mount?.(app, { upgradeWebSocket });
 
   const servers: Server[] = [];
   let started = false;

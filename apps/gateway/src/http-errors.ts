@@ -2,6 +2,7 @@ import { type ErrorCode, ThreadlineError } from '@threadline/connector-kit';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { channelEnvironment, describeChannelEnvironment } from './channel-environment.js';
 
 const statusByCode: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   validation_failed: 400,
@@ -14,6 +15,7 @@ const statusByCode: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   payload_too_large: 413,
   unsupported_content: 422,
   route_refused: 422,
+  channel_not_configured: 422,
   recipient_opted_out: 422,
   recipient_blocked: 422,
   too_many_requests: 429,
@@ -41,12 +43,19 @@ export function errorBody(
 export function errorResponse(context: Context, error: unknown): Response {
   if (ThreadlineError.isInstance(error)) {
     const status = statusByCode[error.code] ?? 500;
-    const details = {
+    const details: Record<string, unknown> = {
       ...error.details,
       ...('path' in error && error.path ? { path: error.path } : {}),
     };
+    let message = error.message;
+    if (error.code === 'channel_not_configured' && typeof details.channel === 'string') {
+      // The engine names the channel; what switches it on is the gateway's to say.
+      const hint = describeChannelEnvironment(details.channel);
+      if (hint) message = `${message}: ${hint}`;
+      details.environment = channelEnvironment[details.channel]?.variables ?? [];
+    }
     return context.json(
-      errorBody(error.code, error.message, Object.keys(details).length ? details : null),
+      errorBody(error.code, message, Object.keys(details).length ? details : null),
       status,
     );
   }

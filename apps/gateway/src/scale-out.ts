@@ -85,18 +85,6 @@ export interface SingleInstanceWork {
 
 export type ScaleOut = ReturnType<typeof createScaleOut>;
 
-/**
- * A connector that delivers into connections held by one instance (the web chat widget's
- * sockets): `openSockets(address)` counts this instance's connections to a recipient.
- */
-interface SocketConnector extends ConnectorV1 {
-  openSockets(address: string): number;
-}
-
-function isSocketConnector(connector: ConnectorV1 | undefined): connector is SocketConnector {
-  return typeof (connector as { openSockets?: unknown } | undefined)?.openSockets === 'function';
-}
-
 /** How long a send through a connector owned by another instance waits before it is offered again. */
 const handOffDelayMs = 250;
 /** How often committed jobs stranded in the outbox (a crash between commit and hand-over) are relayed. */
@@ -134,7 +122,10 @@ export function createScaleOut(options: {
    * Socket deliveries: a reply sent by one instance reaches the visitor's socket on another.
    * Each send is broadcast; every other instance holding a socket of that visitor pushes it.
    */
-  const socketConnectors = [...options.connectors.values()].filter(isSocketConnector);
+  // Connectors that deliver into connections held by one instance (the contract's `openSockets`).
+  const socketConnectors = [...options.connectors.values()].filter(
+    (connector) => connector.openSockets !== undefined,
+  );
   const broadcast =
     redisUrl && socketConnectors.length > 0
       ? createRedisBroadcast({
@@ -278,8 +269,8 @@ export function createScaleOut(options: {
           };
           if (delivery.origin === config.instanceId) return;
           const connector = options.connectors.get(delivery.connectorId);
-          if (!isSocketConnector(connector)) return;
-          if (connector.openSockets(delivery.message.to.address) === 0) return;
+          if (!connector?.openSockets || connector.openSockets(delivery.message.to.address) === 0)
+            return;
           void localSends
             .get(connector.id)?.(delivery.message)
             .catch(() => {});

@@ -7,6 +7,8 @@ import type {
   MessageError,
   MessageStatus,
 } from '@threadline/schema';
+import type { Env, Hono, Schema } from 'hono';
+import type { UpgradeWebSocket } from 'hono/ws';
 import type { Capabilities } from './capabilities.js';
 import type { ConnectorError } from './errors.js';
 
@@ -30,6 +32,8 @@ export interface IdentityClaim {
   verified: boolean;
   source: IdentitySource;
 }
+
+export type OptOutKeyword = 'stop' | 'start' | 'help';
 
 /** One customer message, normalized. The gateway adds ids, contact and conversation. */
 export interface InboundMessage {
@@ -55,6 +59,11 @@ export interface InboundMessage {
   senderName?: string;
   /** An auto-reply (out of office): kept, but never reopens a resolved conversation. */
   automated?: boolean;
+  /**
+   * A carrier keyword (SMS STOP / START / HELP): `stop` opts the customer out of this channel,
+   * `start` opts them back in; `help` changes nothing.
+   */
+  optOut?: OptOutKeyword;
   channelData?: ChannelData;
 }
 
@@ -179,6 +188,11 @@ export interface ConnectorRuntime {
   ) => void;
 }
 
+/** What the gateway hands a connector's `mount`: its WebSocket upgrade for the Node server. */
+export interface ConnectorMountTools<T = unknown> {
+  upgradeWebSocket: UpgradeWebSocket<T>;
+}
+
 /**
  * A channel connector, contract version 1. Implement `parse` and `send`; the rest is optional.
  * A connector knows its provider and nothing else: it never touches the store or the engine.
@@ -226,6 +240,20 @@ export interface ConnectorV1 {
   readonly threadHistory?: boolean;
   /** Suggested outbound rate limit, messages per second (per connector). */
   readonly rateLimit?: { perSecond: number; perRecipientPerSecond?: number };
+  /**
+   * HTTP routes of the connector's own on the gateway's app, beside its webhook ingress (web
+   * chat: the widget's WebSocket, the widget script, the demo page). Called once at start.
+   */
+  mount?<E extends Env, S extends Schema, P extends string, T>(
+    app: Hono<E, S, P>,
+    tools: ConnectorMountTools<T>,
+  ): void;
+  /**
+   * For connectors that deliver into connections held by one gateway instance (web chat
+   * sockets): how many this instance holds to `address`. With several instances, a send made
+   * on one is pushed by every instance that holds a connection.
+   */
+  openSockets?(address: string): number;
 }
 
 /** The current contract. */

@@ -25,6 +25,8 @@ export const errorCodes = {
   payload_too_large: 'The body is larger than this endpoint accepts.',
   too_many_requests: 'Too many requests for this API key; retry after `Retry-After`.',
   configuration_invalid: 'The gateway or connector configuration is invalid.',
+  channel_not_configured:
+    'No connector for this channel is configured; `details.channel` names it, `details.environment` the variables that switch it on.',
   unavailable: 'A dependency of the gateway is not reachable.',
   internal: 'An unexpected error; it was logged.',
 } as const;

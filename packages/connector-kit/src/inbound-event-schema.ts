@@ -26,6 +26,7 @@ export const inboundMessageSchema = z.object({
     .optional(),
   senderName: z.string().optional(),
   automated: z.boolean().optional(),
+  optOut: z.enum(['stop', 'start', 'help']).optional(),
   channelData: channelDataSchema.optional(),
 });
 

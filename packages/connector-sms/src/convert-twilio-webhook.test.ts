@@ -56,7 +56,7 @@ describe('convertTwilioWebhook: incoming messages', () => {
       type: 'text',
       text: 'Привет! Où est ma commande? 订单 #4521 📦🙏',
     });
-    expect(message.channelData?.optOut).toBeUndefined();
+    expect(message.optOut).toBeUndefined();
   });
 
   it('turns an MMS with two media into text with two attachments named by media id', () => {
@@ -113,17 +113,15 @@ describe('convertTwilioWebhook: incoming messages', () => {
     expect(message.externalId).toBe('SM3e1c9a7f5d2b4e8c6a0f9d7b5e3c1a22');
     expect(message.from.address).toBe(customerNumber);
     expect(message.content).toEqual({ type: 'text', text: 'Stop ' });
-    expect(message.channelData?.optOut).toBe('stop');
+    expect(message.optOut).toBe('stop');
   });
 
   it('marks START and HELP, and the keyword Advanced Opt-Out matched', () => {
-    expect(messageOf(convert('inbound-stop', { Body: 'unstop' })).channelData?.optOut).toBe(
-      'start',
+    expect(messageOf(convert('inbound-stop', { Body: 'unstop' })).optOut).toBe('start');
+    expect(messageOf(convert('inbound-stop', { Body: ' INFO' })).optOut).toBe('help');
+    expect(messageOf(convert('inbound-stop', { Body: 'Arrêt', OptOutType: 'STOP' })).optOut).toBe(
+      'stop',
     );
-    expect(messageOf(convert('inbound-stop', { Body: ' INFO' })).channelData?.optOut).toBe('help');
-    expect(
-      messageOf(convert('inbound-stop', { Body: 'Arrêt', OptOutType: 'STOP' })).channelData?.optOut,
-    ).toBe('stop');
   });
 
   it('keeps a short code we were written to as it is', () => {

@@ -127,7 +127,6 @@ function convertIncomingMessage(
   const attachments = readMedia(fields, Number(webhook.NumMedia ?? '0'), context);
   const optOut = detectOptOutKeyword(text, webhook.OptOutType);
   const channelData: ChannelData = {
-    ...(optOut ? { optOut } : {}),
     ...(webhook.NumSegments ? { segments: Number(webhook.NumSegments) } : {}),
     ...(webhook.MessagingServiceSid ? { messagingServiceSid: webhook.MessagingServiceSid } : {}),
   };
@@ -138,6 +137,7 @@ function convertIncomingMessage(
       from,
       ...(to ? { to } : {}),
       content: toContent(text, attachments),
+      ...(optOut ? { optOut } : {}),
       ...(Object.keys(channelData).length > 0 ? { channelData } : {}),
     },
   };

@@ -1,5 +1,7 @@
-/** What an SMS keyword asks for: stop messages, start them again, or send help. */
-export type OptOutKeyword = 'stop' | 'start' | 'help';
+import type { OptOutKeyword } from '@threadline/connector-kit';
+
+/** What an SMS keyword asks for (the contract's `optOut`): stop, start again, or help. */
+export type { OptOutKeyword };
 
 /**
  * The standard carrier keywords (CTIA), plus REVOKE and OPTOUT, which Twilio also honours

@@ -5,6 +5,7 @@ import {
   type Capabilities,
   type ConnectorEnvironmentContext,
   ConnectorError,
+  type ConnectorMountTools,
   type ConnectorRuntime,
   type ConnectorStatus,
   type ConnectorV1,
@@ -24,7 +25,7 @@ import {
 } from '@threadline/connector-kit';
 import type { Content } from '@threadline/schema';
 import type { Env, Hono, Schema } from 'hono';
-import type { UpgradeWebSocket, WSEvents } from 'hono/ws';
+import type { WSEvents } from 'hono/ws';
 import { loadWidgetScript } from './bundle-widget.js';
 import { parseAllowedOrigins } from './check-webchat-origin.js';
 import { convertMessageFrame, convertReceiptFrame } from './convert-visitor-frame.js';
@@ -101,9 +102,8 @@ export const webchatCapabilities: Capabilities = defineCapabilities({
 });
 
 /** The minimal part of `@hono/node-ws` the connector needs to accept sockets. */
-export interface WebchatMountTools<T = unknown> {
-  upgradeWebSocket: UpgradeWebSocket<T>;
-}
+/** The gateway's tools for `mount` (the contract's). */
+export type WebchatMountTools<T = unknown> = ConnectorMountTools<T>;
 
 /**
  * Web chat: a WebSocket endpoint (`/webchat/ws`) for the embeddable widget

@@ -25,8 +25,33 @@ const conversation = (status: Conversation['status'], lastMessageAt: string): Co
 const now = new Date('2026-01-02T12:00:00.000Z');
 
 describe('continuity', () => {
+  // The README's table: [case, latest conversation, automated, inbound action, send action].
+  const inside = '2026-01-02T06:00:00.000Z';
+  const past = '2026-01-01T06:00:00.000Z';
+  const table: [string, Conversation | undefined, boolean, string, string][] = [
+    ['no conversation', undefined, false, 'open', 'open'],
+    ['open inside the window', conversation('open', inside), false, 'join', 'join'],
+    ['open past the window', conversation('open', past), false, 'open+expire', 'join'],
+    ['resolved inside the window', conversation('resolved', inside), false, 'reopen', 'attach'],
+    ['resolved past the window', conversation('resolved', past), false, 'open', 'open'],
+    ['automated, resolved inside', conversation('resolved', inside), true, 'attach', 'attach'],
+    ['automated, resolved past', conversation('resolved', past), true, 'open', 'attach'],
+  ];
+  for (const [name, latest, automated, inbound, send] of table) {
+    it(`decides "${name}": inbound ${inbound}, send ${send}`, () => {
+      const summary = (mode: 'inbound' | 'outbound') => {
+        const decision = decideContinuity({ mode, latest, now, windowMs: 24 * hour, automated });
+        if (decision.action !== 'open') return decision.action;
+        expect(decision.previous).toBe(latest ?? null);
+        return decision.expire ? 'open+expire' : 'open';
+      };
+      expect([summary('inbound'), summary('outbound')]).toEqual([inbound, send]);
+    });
+  }
   it('opens the first conversation', () => {
-    expect(decideContinuity(undefined, now, 24 * hour)).toEqual({
+    expect(
+      decideContinuity({ mode: 'inbound', latest: undefined, now, windowMs: 24 * hour }),
+    ).toEqual({
       action: 'open',
       previous: null,
       expire: null,
@@ -34,20 +59,38 @@ describe('continuity', () => {
   });
   it('joins an open conversation inside the window and replaces it after', () => {
     expect(
-      decideContinuity(conversation('open', '2026-01-02T00:00:00.000Z'), now, 24 * hour).action,
+      decideContinuity({
+        mode: 'inbound',
+        latest: conversation('open', '2026-01-02T00:00:00.000Z'),
+        now,
+        windowMs: 24 * hour,
+      }).action,
     ).toBe('join');
-    const after = decideContinuity(
-      conversation('open', '2026-01-01T11:59:59.000Z'),
+    const after = decideContinuity({
+      mode: 'inbound',
+      latest: conversation('open', '2026-01-01T11:59:59.000Z'),
       now,
-      24 * hour,
-    );
+      windowMs: 24 * hour,
+    });
     expect(after).toMatchObject({ action: 'open', previous: { id: 'c1' }, expire: { id: 'c1' } });
   });
   it('reopens a resolved conversation inside the window, but not for an auto-reply', () => {
     const resolved = conversation('resolved', '2026-01-02T11:00:00.000Z');
-    expect(decideContinuity(resolved, now, 24 * hour).action).toBe('reopen');
-    expect(decideContinuity(resolved, now, 24 * hour, { automated: true }).action).toBe('attach');
-    expect(decideContinuity(resolved, now, 30 * 60_000)).toMatchObject({
+    expect(
+      decideContinuity({ mode: 'inbound', latest: resolved, now, windowMs: 24 * hour }).action,
+    ).toBe('reopen');
+    expect(
+      decideContinuity({
+        mode: 'inbound',
+        latest: resolved,
+        now,
+        windowMs: 24 * hour,
+        automated: true,
+      }).action,
+    ).toBe('attach');
+    expect(
+      decideContinuity({ mode: 'inbound', latest: resolved, now, windowMs: 30 * 60_000 }),
+    ).toMatchObject({
       action: 'open',
       previous: { id: 'c1' },
       expire: null,

@@ -5,6 +5,7 @@ export * from './engine.js';
 export * from './event-hub.js';
 export * from './job-queue.js';
 export * from './job-runner.js';
+export * from './memory-store.js';
 export * from './ports.js';
 export * from './rate-limiter.js';
 export * from './routing.js';

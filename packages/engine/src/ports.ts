@@ -1,3 +1,4 @@
+import { ThreadlineError } from '@threadline/connector-kit';
 import type {
   Address,
   Channel,
@@ -226,4 +227,32 @@ export interface Store {
   /** Resolves when the store answers (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+const constraintMarker = Symbol.for('threadline.store_constraint');
+
+/**
+ * A write broke a rule the store enforces (one open conversation per contact and inbox, one
+ * message per provider id) and running it again cannot cure it: it is not a race with a
+ * concurrent write. A store throws it instead of retrying; the message is not stored, and the
+ * caller keeps the input (quarantine) with `constraint` and the message as the reason.
+ */
+export class StoreConstraintError extends ThreadlineError {
+  readonly [constraintMarker] = true;
+  override name = 'StoreConstraintError';
+  /** The store's name for the rule (`one_open_conversation`). */
+  readonly constraint: string;
+
+  constructor(constraint: string, message: string, options: { cause?: unknown } = {}) {
+    super('conflict', `${constraint}: ${message}`, {
+      details: { constraint, retryable: false },
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.constraint = constraint;
+  }
+
+  /** True for this error from any copy of the package. */
+  static isStoreConstraintError(error: unknown): error is StoreConstraintError {
+    return typeof error === 'object' && error !== null && constraintMarker in error;
+  }
 }

@@ -35,6 +35,34 @@ export type MessageError = z.infer<typeof messageErrorSchema>;
 export const channelDataSchema = z.record(z.string(), z.unknown());
 export type ChannelData = z.infer<typeof channelDataSchema>;
 
+export const fallbackConditions = ['failed', 'undelivered', 'unread'] as const;
+export type FallbackCondition = (typeof fallbackConditions)[number];
+
+/** Send the message again on `channel` when it `failed`, or is still not delivered / read after `afterMs`. */
+export const fallbackRuleSchema = z.object({
+  channel: channelSchema,
+  when: z.enum(fallbackConditions),
+  /** For `undelivered` and `unread`: how long to wait for the status. */
+  afterMs: z.number().int().positive().optional(),
+});
+export type FallbackRule = z.infer<typeof fallbackRuleSchema>;
+
+/** An outbound message's fallback rules, and which of them fired (each fires once). */
+export const messageFallbackSchema = z
+  .object({
+    rules: z.array(fallbackRuleSchema),
+    fired: z.array(
+      z.object({
+        /** Index of the rule in `rules`. */
+        rule: z.number().int().nonnegative(),
+        /** The copy it sent; null when no configured connector could reach the contact. */
+        messageId: z.string().min(1).nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'MessageFallback' });
+export type MessageFallback = z.infer<typeof messageFallbackSchema>;
+
 export const messageSchema = z
   .object({
     id: z.string().min(1),
@@ -54,6 +82,8 @@ export const messageSchema = z
     updatedAt: timestampSchema,
     /** When this message is a fallback copy, the id of the message it replaces. */
     fallbackOfId: z.string().min(1).nullable().default(null),
+    /** The fallback rules the app sent with this message, and which fired. */
+    fallback: messageFallbackSchema.optional(),
     channelData: channelDataSchema.default({}),
   })
   .meta({ id: 'Message' });

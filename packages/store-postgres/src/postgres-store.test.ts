@@ -5,6 +5,7 @@ import {
   createManualClock,
   createStoreJobQueue,
   type Store,
+  StoreConstraintError,
 } from '@threadline/engine';
 import { testEngine, testJobQueue, testStore } from '@threadline/engine/test';
 import type { ThreadlineEvent } from '@threadline/schema';
@@ -70,6 +71,51 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
         await other.close();
       },
     };
+  });
+
+  it('fails a write that breaks one_open_conversation with a typed error, without eight retries', async () => {
+    let retries = 0;
+    const store = createPostgresStore({
+      connectionString: database.url,
+      schema: database.schemaName(),
+      onRetry: () => {
+        retries += 1;
+      },
+    });
+    try {
+      const now = '2026-05-01T10:00:00.000Z';
+      const conversation = (id: string) => ({
+        id,
+        contactId: 'k1',
+        inboxId: 'default',
+        status: 'open' as const,
+        previousConversationId: null,
+        lastInboundChannel: null,
+        lastInboundConnectorId: null,
+        lastInboundAt: null,
+        lastMessageAt: now,
+        openedAt: now,
+        resolvedAt: null,
+        mergedIntoId: null,
+        updatedAt: now,
+      });
+      const failure = await store
+        .write(async (tx) => {
+          await tx.insertConversation(conversation('c1'));
+          await tx.insertConversation(conversation('c2'));
+        })
+        .catch((error: unknown) => error);
+      expect(StoreConstraintError.isStoreConstraintError(failure)).toBe(true);
+      expect(failure).toMatchObject({
+        code: 'conflict',
+        constraint: 'one_open_conversation',
+        details: { constraint: 'one_open_conversation', retryable: false },
+      });
+      expect(retries).toBe(2);
+      expect(await store.read.listConversations({ limit: 10 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   describe('instances sharing one database', () => {

@@ -1,6 +1,7 @@
 import type { Store, StoreTransaction } from '@threadline/engine';
 import pg from 'pg';
 import { type CommitTicket, createCommitOrder } from './commit-order.js';
+import { asStoreError, attemptsFor } from './constraint-errors.js';
 import { migrate, quoteIdentifier } from './migrations.js';
 import { prepared, Queries, type Row, type Run } from './postgres-queries.js';
 import { Transaction } from './postgres-transaction.js';
@@ -347,13 +348,13 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     }
     const { error, failedAt } = outcome;
     if (batch.length === 1) {
-      if (isRetryableConflict(error) && attemptNumber < maxAttempts) {
+      if (isRetryableConflict(error) && attemptNumber < attemptsFor(error, maxAttempts)) {
         settings.onRetry?.(error, attemptNumber);
         // A short, growing, jittered pause lets the winner of the collision commit.
         await sleep(Math.random() * 5 * attemptNumber);
         return settle(batch, attemptNumber + 1);
       }
-      batch[0]!.reject(error);
+      batch[0]!.reject(asStoreError(error));
       stats.writes += 1;
       return;
     }

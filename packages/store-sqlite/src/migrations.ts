@@ -116,6 +116,22 @@ export const migrations: string[] = [
   CREATE INDEX messages_queued ON messages (conversation_id, id)
     WHERE direction = 'outbound' AND json_extract(data, '$.status') = 'queued';
   `,
+  // One open, unmerged conversation per contact and inbox, as PostgreSQL's
+  // one_open_conversation constraint: a mistake fails loudly instead of splitting a customer.
+  // A database that already holds two keeps the latest open and resolves the others.
+  `
+  UPDATE conversations
+  SET status = 'resolved',
+      data = json_set(data, '$.status', 'resolved',
+                      '$.resolvedAt', COALESCE(json_extract(data, '$.resolvedAt'), json_extract(data, '$.updatedAt')))
+  WHERE status = 'open' AND merged_into_id IS NULL AND EXISTS (
+    SELECT 1 FROM conversations later
+    WHERE later.contact_id = conversations.contact_id AND later.inbox_id = conversations.inbox_id
+      AND later.status = 'open' AND later.merged_into_id IS NULL
+      AND (later.last_message_at, later.id) > (conversations.last_message_at, conversations.id));
+  CREATE UNIQUE INDEX one_open_conversation ON conversations (contact_id, inbox_id)
+    WHERE status = 'open' AND merged_into_id IS NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): number {

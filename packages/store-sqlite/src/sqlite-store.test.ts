@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStoreJobQueue, type Store } from '@threadline/engine';
-import { testEngine, testJobQueue, testStore } from '@threadline/engine/test';
+import type { Store } from '@threadline/engine';
+import { outboxQueueHarness, testEngine, testJobQueue, testStore } from '@threadline/engine/test';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -30,17 +30,4 @@ testStore('SQLite', {
 
 testEngine('SQLite', open);
 
-testJobQueue('SQLite outbox (embedded)', async () => {
-  const store = open();
-  return {
-    queue: createStoreJobQueue(store),
-    add: (jobs) =>
-      store.write(async (tx) => {
-        for (const job of jobs) {
-          if ((await tx.listJobs()).some((existing) => existing.id === job.id)) continue;
-          await tx.insertJob(job);
-        }
-      }),
-    close: () => store.close(),
-  };
-});
+testJobQueue('SQLite outbox (embedded)', async () => outboxQueueHarness(open()));

@@ -119,6 +119,10 @@ export function registerConsumerRoutes(
           z.object({ error: z.any() }),
           'No route, or the Idempotency-Key was used with another body',
         ),
+        422: json(
+          z.object({ error: z.any() }),
+          '`channel_not_configured`: no connector serves the channel; `details.environment` names the variables that switch it on',
+        ),
         ...errorResponses,
       },
     }),

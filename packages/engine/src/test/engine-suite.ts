@@ -1,178 +1,22 @@
-import {
-  ConnectorError,
-  type ConnectorV1,
-  type InboundEvent,
-  MockConnector,
-} from '@threadline/connector-kit';
-import type { Content, Message, ThreadlineEvent } from '@threadline/schema';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createIdGenerator, createManualClock } from '../clock.js';
-import { createEngine, type EngineOptions } from '../engine.js';
-import type { Store } from '../ports.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testContinuity } from './continuity-suite.js';
+import { hour, type StoreFactory, text, useEngineHarness } from './engine-harness.js';
+import { testIdentity } from './identity-suite.js';
 
-/** Opens a fresh, empty store for one test; the suite closes it. */
-export type StoreFactory = () => Promise<Store> | Store;
-
-const hour = 60 * 60 * 1000;
-const text = (value: string): Content => ({ type: 'text', text: value });
-
-/** A deterministic engine over a real store, with mock connectors for every channel. */
-export async function createEngineHarness(
-  factory: StoreFactory,
-  overrides: Partial<EngineOptions> = {},
-) {
-  const store = await factory();
-  const clock = createManualClock('2026-03-01T09:00:00.000Z');
-  const sms = new MockConnector({
-    channel: 'sms',
-    capabilities: { text: { maxLength: 1600 }, buttons: null, media: [], maxAttachments: 0 },
-  });
-  const whatsapp = new MockConnector({
-    channel: 'whatsapp',
-    checkRoute: ({ content, lastInboundAt, now }) =>
-      content.type !== 'template' &&
-      (!lastInboundAt || now.getTime() - lastInboundAt.getTime() > 24 * hour)
-        ? new ConnectorError('route_refused', 'outside the 24-hour customer service window')
-        : undefined,
-    capabilities: { templates: true },
-  });
-  const telegram = new MockConnector({ channel: 'telegram' });
-  const email = new MockConnector({
-    channel: 'email',
-    capabilities: { text: { maxLength: 100_000 }, buttons: null },
-  });
-  const connectors = new Map<string, ConnectorV1>([
-    ['whatsapp', whatsapp],
-    ['sms', sms],
-    ['telegram', telegram],
-    ['email', email],
-  ]);
-  const events: ThreadlineEvent[] = [];
-  const engine = createEngine({
-    store,
-    clock,
-    ids: createIdGenerator(clock),
-    connectors,
-    random: () => 0.5,
-    onCommitted: (committed) => events.push(...committed),
-    ...overrides,
-  });
-  let counter = 0;
-  const inbound = async (
-    connector: MockConnector,
-    from: string,
-    content: Content | string,
-    externalId?: string,
-  ) => {
-    counter += 1;
-    const id = externalId ?? `${connector.id}-in-${counter}`;
-    const parsed = await connector.parse(
-      connector.request({
-        kind: 'message',
-        id,
-        from,
-        content: typeof content === 'string' ? text(content) : content,
-      }),
-    );
-    const [receipt] = await engine.ingest(connector.id, parsed.events);
-    return {
-      ...receipt!,
-      externalId: id,
-      message: receipt?.messageId ? await store.read.getMessage(receipt.messageId) : undefined,
-    };
-  };
-  const status = async (
-    connector: MockConnector,
-    externalId: string,
-    providerStatus: 'accepted' | 'delivered' | 'seen' | 'error',
-  ) => {
-    const parsed = await connector.parse(
-      connector.request({ kind: 'status', id: externalId, status: providerStatus }),
-    );
-    return engine.ingest(connector.id, parsed.events);
-  };
-  return { store, clock, engine, events, sms, whatsapp, telegram, email, inbound, status };
-}
+export { createEngineHarness, type StoreFactory } from './engine-harness.js';
 
 /**
  * The engine's behaviour over a real store: continuity, dedupe, identity, routing, retries,
  * fallbacks. Every store runs it, so the rules hold whichever store is deployed.
  */
 export function testEngine(name: string, factory: StoreFactory): void {
+  testContinuity(name, factory);
+  testIdentity(name, factory);
   describe(`engine over ${name}`, () => {
-    let harness: Awaited<ReturnType<typeof createEngineHarness>>;
-    beforeEach(async () => {
-      harness = await createEngineHarness(factory);
-    });
-    afterEach(async () => {
-      await harness.store.close();
-    });
-
-    it('keeps a customer who writes on WhatsApp then SMS from the same number in one conversation', async () => {
-      const first = await harness.inbound(harness.whatsapp, '+14155550100', 'My parcel is late');
-      harness.clock.advance(10 * 60 * 1000);
-      const second = await harness.inbound(harness.sms, '+1 415 555 0100', 'Any news?');
-      expect(second.conversationId).toBe(first.conversationId);
-      expect(second.message?.contactId).toBe(first.message?.contactId);
-      const contact = await harness.engine.getContact(first.message!.contactId);
-      expect(
-        contact?.identities.map(
-          (identity) => `${identity.channel}:${identity.address}:${identity.source}`,
-        ),
-      ).toEqual(['whatsapp:+14155550100:inbound', 'sms:+14155550100:same_phone']);
-      const switched = harness.events.filter(
-        (event) => event.type === 'conversation.channel_switched',
-      );
-      expect(switched).toHaveLength(1);
-      expect(
-        switched[0]!.type === 'conversation.channel_switched' && switched[0]!.data.toChannel,
-      ).toBe('sms');
-    });
-
-    it('opens a new conversation after the continuity window, linked to the previous one', async () => {
-      const first = await harness.inbound(harness.sms, '+14155550101', 'hello');
-      harness.clock.advance(25 * hour);
-      const second = await harness.inbound(harness.sms, '+14155550101', 'hello again');
-      expect(second.conversationId).not.toBe(first.conversationId);
-      const conversation = await harness.store.read.getConversation(second.conversationId!);
-      expect(conversation?.previousConversationId).toBe(first.conversationId);
-      const previous = await harness.store.read.getConversation(first.conversationId!);
-      expect(previous?.status).toBe('resolved');
-    });
-
-    it('reopens a resolved conversation on a new message inside the window', async () => {
-      const first = await harness.inbound(harness.telegram, '5001', 'question');
-      await harness.engine.resolveConversation(first.conversationId!);
-      harness.clock.advance(2 * hour);
-      const second = await harness.inbound(harness.telegram, '5001', 'one more thing');
-      expect(second.conversationId).toBe(first.conversationId);
-      expect((await harness.store.read.getConversation(first.conversationId!))?.status).toBe(
-        'open',
-      );
-      expect(harness.events.map((event) => event.type)).toContain('conversation.reopened');
-    });
-
-    it('never lets an auto-reply reopen a resolved conversation', async () => {
-      const first = await harness.inbound(harness.email, 'ada@example.com', 'thanks');
-      await harness.engine.resolveConversation(first.conversationId!);
-      harness.clock.advance(hour);
-      const request = harness.email.request({
-        kind: 'message',
-        id: 'auto-1',
-        from: 'ada@example.com',
-        content: text('I am out of office'),
-      });
-      const parsed = await harness.email.parse(request);
-      const events: InboundEvent[] = parsed.events.map((event) =>
-        event.type === 'message'
-          ? { ...event, message: { ...event.message, automated: true } }
-          : event,
-      );
-      const [receipt] = await harness.engine.ingest('email', events);
-      expect(receipt?.conversationId).toBe(first.conversationId);
-      expect((await harness.store.read.getConversation(first.conversationId!))?.status).toBe(
-        'resolved',
-      );
+    const use = useEngineHarness(factory);
+    let harness: ReturnType<typeof use>;
+    beforeEach(() => {
+      harness = use();
     });
 
     it('stores a webhook delivered 3 times once', async () => {
@@ -394,91 +238,15 @@ export function testEngine(name: string, factory: StoreFactory): void {
       expect(answer.message?.channelData.choiceText).toBe('2');
     });
 
-    it('merges two contacts into one history in time order, and records why', async () => {
-      const email = await harness.inbound(harness.email, 'kim@example.com', 'email first');
-      harness.clock.advance(60_000);
-      const telegram = await harness.inbound(harness.telegram, '5004', 'telegram second');
-      harness.clock.advance(60_000);
-      await harness.inbound(harness.email, 'kim@example.com', 'email third');
-      expect(email.conversationId).not.toBe(telegram.conversationId);
-      const merged = await harness.engine.mergeContacts(
-        email.message!.contactId,
-        telegram.message!.contactId,
-        'same customer, confirmed by agent',
-      );
-      expect(merged.identities.map((identity) => identity.channel).sort()).toEqual([
-        'email',
-        'telegram',
-      ]);
-      const messages = await harness.store.read.listConversationMessages(email.conversationId!, {
-        limit: 10,
-      });
-      expect(
-        messages.map((message) => (message.content.type === 'text' ? message.content.text : '')),
-      ).toEqual(['email first', 'telegram second', 'email third']);
-      const event = harness.events.find((candidate) => candidate.type === 'contact.merged');
-      expect(event?.type === 'contact.merged' && event.data).toMatchObject({
-        contactId: email.message!.contactId,
-        mergedContactId: telegram.message!.contactId,
-        reason: 'same customer, confirmed by agent',
-      });
-      expect((await harness.engine.getContact(telegram.message!.contactId))?.id).toBe(
-        email.message!.contactId,
-      );
-      harness.clock.advance(60_000);
-      const after = await harness.inbound(harness.telegram, '5004', 'telegram after merge');
-      expect(after.conversationId).toBe(email.conversationId);
-    });
-
-    it('links a verified Telegram contact share to the SMS identity, so both land in one conversation', async () => {
-      const sms = await harness.inbound(harness.sms, '+14155550109', 'sms first');
-      const parsed = await harness.telegram.parse(
-        harness.telegram.request({
-          kind: 'message',
-          id: 'tg-share',
-          from: '5005',
-          content: { type: 'contact', name: 'Lee', phones: ['+14155550109'], emails: [] },
-        }),
-      );
-      const events: InboundEvent[] = parsed.events.map((event) =>
-        event.type === 'message'
-          ? {
-              ...event,
-              message: {
-                ...event.message,
-                identityClaims: [
-                  {
-                    address: { channel: 'sms', address: '+14155550109' },
-                    verified: true,
-                    source: 'contact_share',
-                  },
-                ],
-              },
-            }
-          : event,
-      );
-      const [receipt] = await harness.engine.ingest('telegram', events);
-      expect(receipt?.conversationId).toBe(sms.conversationId);
-    });
-
     it('records STOP as an SMS opt-out and fails later SMS sends with a clear code', async () => {
       const first = await harness.inbound(harness.sms, '+14155550110', 'hi');
-      const stop = await harness.sms.parse(
-        harness.sms.request({
-          kind: 'message',
-          id: 'stop-1',
-          from: '+14155550110',
-          content: text('STOP'),
-        }),
-      );
-      await harness.engine.ingest(
+      const stop = await harness.inbound(harness.sms, '+14155550110', 'STOP', 'stop-1', {
+        optOut: 'stop',
+      });
+      expect(stop.message?.channelData).toMatchObject({ optOut: 'stop' });
+      expect((await harness.engine.getContact(first.message!.contactId))?.optedOut).toEqual([
         'sms',
-        stop.events.map((event) =>
-          event.type === 'message'
-            ? { ...event, message: { ...event.message, channelData: { optOut: 'stop' } } }
-            : event,
-        ),
-      );
+      ]);
       const message = await harness.engine.send({
         contactId: first.message!.contactId,
         channel: 'sms',
@@ -535,20 +303,6 @@ export function testEngine(name: string, factory: StoreFactory): void {
       expect(
         [...harness.events].sort((a, b) => a.cursor - b.cursor).map((event) => event.id),
       ).toEqual(log.map((event) => event.id));
-    });
-
-    it('sends to a new customer by address, opening a conversation', async () => {
-      const message: Message = await harness.engine.send({
-        to: { channel: 'sms', address: '+14155550112' },
-        content: text('Your table is ready'),
-      });
-      await harness.engine.drainJobs();
-      expect(message.channel).toBe('sms');
-      expect(harness.sms.sent[0]?.to).toEqual({ channel: 'sms', address: '+14155550112' });
-      expect(harness.events.map((event) => event.type)).toEqual([
-        'conversation.opened',
-        'message.sent',
-      ]);
     });
   });
 }

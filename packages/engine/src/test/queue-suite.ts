@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobQueue } from '../job-queue.js';
-import type { Job } from '../ports.js';
+import { createStoreJobQueue, type JobQueue } from '../job-queue.js';
+import type { Job, Store } from '../ports.js';
 
 export interface QueueHarness {
   queue: JobQueue;
@@ -130,4 +130,19 @@ export function testJobQueue(name: string, open: () => Promise<QueueHarness>): v
       expect(new Set([...first, ...second].map((claimed) => claimed.id)).size).toBe(5);
     });
   });
+}
+
+/** The embedded queue over `store`'s outbox, as the queue suite drives it. */
+export function outboxQueueHarness(store: Store): QueueHarness {
+  return {
+    queue: createStoreJobQueue(store),
+    add: (jobs) =>
+      store.write(async (tx) => {
+        for (const job of jobs) {
+          if ((await tx.listJobs()).some((existing) => existing.id === job.id)) continue;
+          await tx.insertJob(job);
+        }
+      }),
+    close: () => store.close(),
+  };
 }

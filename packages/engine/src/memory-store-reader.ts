@@ -1,0 +1,226 @@
+import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '@threadline/schema';
+import type {
+  ApiKeyRecord,
+  ContactRecord,
+  ConversationQuery,
+  DeadLetter,
+  IdempotencyRecord,
+  Job,
+  MediaRecord,
+  PendingStatus,
+  QuarantineEntry,
+  StoreReader,
+  WebhookSubscription,
+} from './ports.js';
+
+interface Stored<T> {
+  seq: number;
+  value: T;
+}
+
+/** Everything an in-memory store holds. Rows are plain data, copied on the way in and out. */
+export interface MemoryStoreData {
+  seq: number;
+  contacts: Map<string, ContactRecord>;
+  identities: Map<string, Stored<{ contactId: string; identity: Identity }>>;
+  conversations: Map<string, Conversation>;
+  messages: Map<string, Stored<Message>>;
+  events: ThreadlineEvent[];
+  jobs: Map<string, Stored<Job & { leaseUntil: string | null }>>;
+  pendingStatuses: PendingStatus[];
+  idempotency: Map<string, IdempotencyRecord>;
+  webhooks: Map<string, WebhookSubscription>;
+  deadLetters: DeadLetter[];
+  apiKeys: Map<string, ApiKeyRecord>;
+  media: Map<string, MediaRecord>;
+  quarantine: Map<string, QuarantineEntry>;
+}
+
+export function createMemoryStoreData(): MemoryStoreData {
+  return {
+    seq: 0,
+    contacts: new Map(),
+    identities: new Map(),
+    conversations: new Map(),
+    messages: new Map(),
+    events: [],
+    jobs: new Map(),
+    pendingStatuses: [],
+    idempotency: new Map(),
+    webhooks: new Map(),
+    deadLetters: [],
+    apiKeys: new Map(),
+    media: new Map(),
+    quarantine: new Map(),
+  };
+}
+
+export const copy = <T>(value: T): T => structuredClone(value);
+export const addressKey = (address: Address) => `${address.channel}\u0000${address.address}`;
+export const bySeq = <T>(a: Stored<T>, b: Stored<T>) => a.seq - b.seq;
+const latestBySeq = <T>(rows: Iterable<Stored<T>>) =>
+  [...rows].sort(bySeq).at(-1)?.value as T | undefined;
+export const isLiveOpen = (conversation: Conversation) =>
+  conversation.status === 'open' && conversation.mergedIntoId === null;
+
+/** Reads over one version of the data (the committed one, or a transaction's own copy). */
+export class MemoryReader implements StoreReader {
+  constructor(protected readonly data: () => MemoryStoreData) {}
+
+  async getContact(id: string) {
+    const record = this.data().contacts.get(id);
+    return record ? copy(record) : undefined;
+  }
+  async listIdentities(contactId: string) {
+    return [...this.data().identities.values()]
+      .filter((row) => row.value.contactId === contactId)
+      .sort(
+        (a, b) =>
+          a.value.identity.createdAt.localeCompare(b.value.identity.createdAt) || a.seq - b.seq,
+      )
+      .map((row) => copy(row.value.identity));
+  }
+  async findIdentity(address: Address) {
+    const row = this.data().identities.get(addressKey(address));
+    return row ? copy(row.value) : undefined;
+  }
+  async getConversation(id: string) {
+    const conversation = this.data().conversations.get(id);
+    return conversation ? copy(conversation) : undefined;
+  }
+  async findLatestConversation(contactId: string, inboxId: string) {
+    const [latest] = [...this.data().conversations.values()]
+      .filter((c) => c.contactId === contactId && c.inboxId === inboxId && c.mergedIntoId === null)
+      .sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt) || b.id.localeCompare(a.id));
+    return latest ? copy(latest) : undefined;
+  }
+  async listConversations(query: ConversationQuery) {
+    return [...this.data().conversations.values()]
+      .filter(
+        (c) =>
+          c.mergedIntoId === null &&
+          (!query.contactId || c.contactId === query.contactId) &&
+          (!query.status || c.status === query.status) &&
+          (!query.after || c.id < query.after),
+      )
+      .sort((a, b) => b.id.localeCompare(a.id))
+      .slice(0, query.limit)
+      .map(copy);
+  }
+  async getMessage(id: string) {
+    const row = this.data().messages.get(id);
+    return row ? copy(row.value) : undefined;
+  }
+  async findMessageByExternalId(connectorId: string, externalId: string) {
+    const found = this.messages().find(
+      (message) => message.connectorId === connectorId && message.externalId === externalId,
+    );
+    return found ? copy(found) : undefined;
+  }
+  async listConversationMessages(
+    conversationId: string,
+    options: { after?: string; limit: number },
+  ) {
+    const anchor = options.after ? this.data().messages.get(options.after)?.value : undefined;
+    const key = (message: Message) => `${message.createdAt}\u0000${message.id}`;
+    return this.messages()
+      .filter(
+        (message) =>
+          message.conversationId === conversationId && (!anchor || key(message) > key(anchor)),
+      )
+      .sort((a, b) => key(a).localeCompare(key(b)))
+      .slice(0, options.limit)
+      .map(copy);
+  }
+  async findLatestInbound(
+    contactId: string,
+    filter: { channel?: string; connectorId?: string } = {},
+  ) {
+    const latest = latestBySeq(
+      [...this.data().messages.values()].filter(
+        ({ value }) =>
+          value.contactId === contactId &&
+          value.direction === 'inbound' &&
+          (!filter.connectorId || value.connectorId === filter.connectorId) &&
+          (!filter.channel || value.channel === filter.channel),
+      ),
+    );
+    return latest ? copy(latest) : undefined;
+  }
+  async hasEarlierQueued(conversationId: string, messageId: string) {
+    return this.messages().some(
+      (message) =>
+        message.conversationId === conversationId &&
+        message.direction === 'outbound' &&
+        message.id < messageId &&
+        message.status === 'queued',
+    );
+  }
+  async findLatestOutbound(conversationId: string) {
+    const latest = latestBySeq(
+      [...this.data().messages.values()].filter(
+        ({ value }) => value.conversationId === conversationId && value.direction === 'outbound',
+      ),
+    );
+    return latest ? copy(latest) : undefined;
+  }
+  async listEvents(after: number, limit: number) {
+    return this.data()
+      .events.filter((event) => event.cursor > after)
+      .slice(0, limit)
+      .map(copy);
+  }
+  async latestCursor() {
+    return this.data().events.at(-1)?.cursor ?? 0;
+  }
+  async getIdempotency(key: string) {
+    const record = this.data().idempotency.get(key);
+    return record ? copy(record) : undefined;
+  }
+  async listWebhooks() {
+    return [...this.data().webhooks.values()].sort((a, b) => a.id.localeCompare(b.id)).map(copy);
+  }
+  async getWebhook(id: string) {
+    const subscription = this.data().webhooks.get(id);
+    return subscription ? copy(subscription) : undefined;
+  }
+  async listDeadLetters(subscriptionId: string) {
+    return this.data()
+      .deadLetters.filter((entry) => entry.subscriptionId === subscriptionId)
+      .sort((a, b) => a.cursor - b.cursor)
+      .map(copy);
+  }
+  async findApiKey(hash: string) {
+    const key = [...this.data().apiKeys.values()].find((candidate) => candidate.hash === hash);
+    return key ? copy(key) : undefined;
+  }
+  async listApiKeys() {
+    return [...this.data().apiKeys.values()].sort((a, b) => a.id.localeCompare(b.id)).map(copy);
+  }
+  async getMedia(id: string) {
+    const media = this.data().media.get(id);
+    return media ? copy(media) : undefined;
+  }
+  async listQuarantine(options: { connectorId?: string; limit: number }) {
+    return [...this.data().quarantine.values()]
+      .filter((entry) => !options.connectorId || entry.connectorId === options.connectorId)
+      .sort((a, b) => b.id.localeCompare(a.id))
+      .slice(0, options.limit)
+      .map(copy);
+  }
+  async getQuarantine(id: string) {
+    const entry = this.data().quarantine.get(id);
+    return entry ? copy(entry) : undefined;
+  }
+  async listJobs() {
+    return [...this.data().jobs.values()].sort(bySeq).map(({ value }) => toJob(value));
+  }
+
+  protected messages(): Message[] {
+    return [...this.data().messages.values()].map((row) => row.value);
+  }
+}
+
+export function toJob({ leaseUntil: _lease, ...job }: Job & { leaseUntil: string | null }): Job {
+  return copy(job);
+}
