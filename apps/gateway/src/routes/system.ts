@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { ConnectorError, ThreadlineError } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
 import type { Context } from 'hono';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { errorBody } from '../http-errors.js';
+import { registerApiReference } from './api-reference.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const connectorSchema = z
@@ -97,7 +97,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
         'One API for every channel: send and read messages, follow conversations across WhatsApp, SMS, email, Telegram and web chat, and consume a resumable event stream or signed webhooks.',
     },
   });
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Threadline API reference' }));
+  registerApiReference(app);
 
   app.openapi(
     createRoute({
