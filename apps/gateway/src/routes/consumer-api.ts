@@ -40,6 +40,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/messages',
+      operationId: 'messages.send',
       tags: ['Messages'],
       summary: 'Send a message to a contact',
       description:
@@ -137,6 +138,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/messages/{id}',
+      operationId: 'messages.get',
       tags: ['Messages'],
       summary: 'Read a message',
       security: bearer,
@@ -155,6 +157,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/conversations',
+      operationId: 'conversations.list',
       tags: ['Conversations'],
       summary: 'List conversations, newest first',
       security: bearer,
@@ -182,6 +185,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/conversations/{id}',
+      operationId: 'conversations.get',
       tags: ['Conversations'],
       summary: 'Read a conversation',
       security: bearer,
@@ -200,6 +204,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/conversations/{id}/messages',
+      operationId: 'conversations.messages',
       tags: ['Conversations'],
       summary: 'Messages of a conversation, oldest first, across all channels',
       security: bearer,
@@ -227,6 +232,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/conversations/{id}/resolve',
+      operationId: 'conversations.resolve',
       tags: ['Conversations'],
       summary: 'Resolve a conversation (a new message inside the continuity window reopens it)',
       security: bearer,
@@ -242,6 +248,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/contacts/{id}',
+      operationId: 'contacts.get',
       tags: ['Contacts'],
       summary:
         'Read a contact with its identities (a merged id answers with the contact it joined)',
@@ -261,6 +268,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/contacts/{id}/identities',
+      operationId: 'contacts.linkIdentity',
       tags: ['Contacts'],
       summary: 'Link an identity to a contact (merging the contact that had it)',
       security: bearer,
@@ -296,6 +304,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/contacts/merge',
+      operationId: 'contacts.merge',
       tags: ['Contacts'],
       summary: 'Merge two contacts; their histories join in time order',
       security: bearer,

@@ -90,9 +90,11 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
+    servers: [{ url: runtime.config.publicUrl ?? '/' }],
     info: {
       title: 'Threadline gateway API',
       version: '1.0.0',
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'One API for every channel: send and read messages, follow conversations across WhatsApp, SMS, email, Telegram and web chat, and consume a resumable event stream or signed webhooks.',
     },
@@ -103,6 +105,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/connectors',
+      operationId: 'connectors.list',
       tags: ['Connectors'],
       summary: 'Configured connectors and their state',
       security: bearer,
@@ -135,6 +138,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/connectors/{id}/qr',
+      operationId: 'connectors.pairingQr',
       tags: ['Connectors'],
       summary: 'The pairing QR code (PNG) of a linked-device session, until it is ready',
       security: bearer,
@@ -167,6 +171,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/media/{id}',
+      operationId: 'media.get',
       tags: ['Media'],
       summary: 'Media a customer sent (stored by the gateway)',
       security: bearer,
@@ -191,6 +196,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/connectors/{id}/media/{mediaId}',
+      operationId: 'connectors.media',
       tags: ['Media'],
       summary:
         'Media the provider holds, fetched with the connector credentials (never exposed to apps)',
@@ -225,6 +231,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/quarantine',
+      operationId: 'quarantine.list',
       tags: ['Quarantine'],
       summary: 'Rejected and ignored provider input, newest first, with the reason',
       security: bearer,
@@ -254,6 +261,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'post',
       path: '/v1/quarantine/{id}/replay',
+      operationId: 'quarantine.replay',
       tags: ['Quarantine'],
       summary: 'Parse a quarantined request again (after a fix) and ingest it',
       security: bearer,
