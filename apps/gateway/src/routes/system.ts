@@ -94,7 +94,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     info: {
       title: 'Threadline gateway API',
       version: '1.0.0',
-      license: { name: 'MIT', identifier: 'MIT' },
+      license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       description:
         'One API for every channel: send and read messages, follow conversations across WhatsApp, SMS, email, Telegram and web chat, and consume a resumable event stream or signed webhooks.',
     },
