@@ -165,8 +165,12 @@ describe('messages', () => {
     });
     expect(badPhone.status).toBe(400);
     expect(
-      ((await badPhone.json()) as { error: { details: { path: string } } }).error.details.path,
-    ).toBe('to.address');
+      (
+        (await badPhone.json()) as {
+          error: { code: string; details: { issues: Array<{ path: string }> } };
+        }
+      ).error,
+    ).toMatchObject({ code: 'validation_failed', details: { issues: [{ path: 'to.address' }] } });
   });
 
   it('honours Idempotency-Key: the same key and body answer the same message once', async () => {

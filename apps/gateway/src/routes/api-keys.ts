@@ -17,7 +17,7 @@ const apiKeySchema = z
   .meta({ id: 'ApiKey' });
 
 const createApiKeySchema = z
-  .object({
+  .strictObject({
     name: z.string().min(1).max(200),
     scopes: z
       .array(z.enum(scopes))

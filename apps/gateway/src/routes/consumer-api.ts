@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { canonicalAddress } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
+import type { Message } from '@threadline/schema';
 import { z } from 'zod';
 import {
   contactSchema,
@@ -26,12 +27,50 @@ function page<T extends { id: string }>(data: T[], limit: number) {
 }
 const idParams = z.object({ id: z.string().min(1) });
 
+/** A message as `GET /v1/messages/{id}` answers it: with its failed send attempts. */
+const messageStateSchema = messageSchema
+  .extend({
+    attempts: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe(
+        'while the message is queued: failed send attempts so far (`error` holds the last one)',
+      ),
+  })
+  .meta({ id: 'MessageState' });
+
 /** Messages, conversations and contacts: the REST half of the consumer API. */
 export function registerConsumerRoutes(
   app: App,
   runtime: RouteRuntime,
   wakeQueue: () => void,
 ): void {
+  /**
+   * A queued message whose sends keep failing: the send job in the store holds the attempts
+   * and the last error (`code: message`) until it succeeds or gives up. Only queued messages
+   * have one; with REDIS_URL the job lives in Redis, and the answer has no `attempts`.
+   */
+  async function withSendAttempts(message: Message): Promise<Message & { attempts?: number }> {
+    if (message.status !== 'queued') return message;
+    const job = (await store.read.listJobs()).find(
+      (candidate) => candidate.kind === 'send' && candidate.payload.messageId === message.id,
+    );
+    if (!job) return message;
+    if (!job.lastError || message.error) return { ...message, attempts: job.attempts };
+    const separator = job.lastError.indexOf(': ');
+    return {
+      ...message,
+      attempts: job.attempts,
+      error: {
+        code: separator > 0 ? job.lastError.slice(0, separator) : 'send_failed',
+        message: separator > 0 ? job.lastError.slice(separator + 2) : job.lastError,
+        retryable: true,
+      },
+    };
+  }
+
   const { store, engine } = runtime;
   const read = runtime.auth.require('read');
   const sendScope = runtime.auth.require('send');
@@ -144,12 +183,12 @@ export function registerConsumerRoutes(
       security: bearer,
       middleware: [read] as const,
       request: { params: idParams },
-      responses: { 200: json(messageSchema, 'The message'), ...errorResponses },
+      responses: { 200: json(messageStateSchema, 'The message'), ...errorResponses },
     }),
     async (context) => {
       const message = await store.read.getMessage(context.req.valid('param').id);
       if (!message) throw new EngineError('not_found', 'no such message');
-      return context.json(message, 200);
+      return context.json(await withSendAttempts(message), 200);
     },
   );
 
