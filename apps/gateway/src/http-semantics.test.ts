@@ -33,7 +33,7 @@ describe('HTTP semantics of the API', () => {
 
   it('answers 401 with WWW-Authenticate: Bearer', async () => {
     const { app } = gateway();
-    for (const headers of [{}, { authorization: 'Bearer not-a-key' }]) {
+    for (const headers of [{}, { authorization: 'Bearer not-a-key' }] as Record<string, string>[]) {
       const response = await app.request('/v1/conversations', { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');

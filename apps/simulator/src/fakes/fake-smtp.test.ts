@@ -33,7 +33,7 @@ describe('the fake SMTP provider', () => {
       },
       mediaUrl: (fileName) => `http://127.0.0.1:9/${fileName}`,
     });
-    await fake.start();
+    await fake.start!();
     try {
       // a killed gateway: its SMTP client is inside a transaction when the connection resets
       const socket = connect(fake.port(), '127.0.0.1');
