@@ -4,7 +4,8 @@
 // Besides failed tests it counts as failures what makes Vitest exit non-zero without a failed
 // test, from `.vitest-status.json` (vitest-run-status-reporter.ts): each unhandled error (an
 // uncaught exception, an unhandled rejection), a test file that failed before its tests ran,
-// a run that ended "failed" with nothing else to show for it, and a run that never finished.
+// a run that ended "failed" with nothing else to show for it, and a run that was interrupted or
+// never finished.
 // So the line never says 0 failed on a red run.
 //
 // Usage: node scripts/count-test-results.mjs [repository root]
@@ -42,7 +43,7 @@ for (const directory of workspaceDirectories()) {
       }
     }
   }
-  if (status?.state === 'running' || (status && !data)) {
+  if (status?.state === 'running' || status?.state === 'interrupted' || (status && !data)) {
     failed += 1;
     failures.push(`${name}: Vitest did not finish its run`);
   }

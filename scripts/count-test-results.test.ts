@@ -90,8 +90,12 @@ describe('count-test-results', () => {
         status: { state: 'running', unhandledErrors: [] },
       },
       'packages/store-sqlite': { status: { state: 'running', unhandledErrors: [] } },
+      'packages/store-postgres': {
+        report: report(['passed']),
+        status: { state: 'interrupted', unhandledErrors: [] },
+      },
     });
-    expect(result.summary).toBe('2 passed, 3 failed');
+    expect(result.summary).toBe('3 passed, 4 failed');
     expect(result.exitCode).toBe(1);
   });
 
