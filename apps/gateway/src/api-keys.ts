@@ -16,24 +16,39 @@ export function generateApiKey(): string {
   return `tl_${randomBytes(24).toString('base64url')}`;
 }
 
-/** Store the bootstrap keys (hashed) so a restart with the same environment keeps them. */
+const bootstrapKeyName = 'bootstrap (THREADLINE_API_KEYS)';
+/** A bootstrap key's id derives from its hash; keys created through the API get a random id. */
+const bootstrapKeyId = (hash: string) => `key_${hash.slice(0, 12)}`;
+
+/**
+ * Store the bootstrap keys (hashed) so a restart with the same environment keeps them, and
+ * revoke the bootstrap keys that are no longer in the environment: removing a key from
+ * THREADLINE_API_KEYS and restarting is how an operator takes it away. Keys created through
+ * `/v1/api-keys` are never touched; a revoked key stays revoked even if it comes back.
+ */
 export async function registerBootstrapKeys(
   store: Store,
   keys: string[],
   now: Date,
 ): Promise<void> {
-  for (const key of keys) {
-    const hash = hashApiKey(key);
+  const hashes = new Set(keys.map(hashApiKey));
+  for (const hash of hashes) {
     if (await store.read.findApiKey(hash)) continue;
     const record: ApiKeyRecord = {
-      id: `key_${hash.slice(0, 12)}`,
-      name: 'bootstrap (THREADLINE_API_KEYS)',
+      id: bootstrapKeyId(hash),
+      name: bootstrapKeyName,
       hash,
       scopes: [...scopes],
       createdAt: now.toISOString(),
       revokedAt: null,
     };
     await store.write((tx) => tx.insertApiKey(record));
+  }
+  for (const record of await store.read.listApiKeys()) {
+    const fromEnvironment =
+      record.name === bootstrapKeyName && record.id === bootstrapKeyId(record.hash);
+    if (!fromEnvironment || record.revokedAt || hashes.has(record.hash)) continue;
+    await store.write((tx) => tx.updateApiKey({ ...record, revokedAt: now.toISOString() }));
   }
 }
 

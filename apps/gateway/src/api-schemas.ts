@@ -1,5 +1,5 @@
+import { canonicalAddress } from '@threadline/connector-kit';
 import {
-  addressSchema,
   channelSchema,
   contactSchema,
   contentSchema,
@@ -21,8 +21,35 @@ export const errorSchema = z
   })
   .meta({ id: 'Error' });
 
+/**
+ * An address in an API body must be valid for its channel (E.164 for SMS and WhatsApp, an
+ * email address, a Telegram id), checked by the same rule connectors apply; a bad one is a
+ * `validation_failed` naming the field, before anything is stored.
+ */
+function checkAddress(
+  value: { channel: string; address: string },
+  context: { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void },
+): void {
+  try {
+    canonicalAddress(value.channel, value.address);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    context.addIssue({
+      code: 'custom',
+      path: ['address'],
+      message: reason.replace(/^invalid payload at [^:]*: /, ''),
+    });
+  }
+}
+
+/** Who to send to, when no contact id is given. */
+export const recipientSchema = z
+  .strictObject({ channel: channelSchema, address: z.string().min(1).max(320) })
+  .superRefine(checkAddress)
+  .meta({ id: 'Recipient' });
+
 export const fallbackRuleSchema = z
-  .object({
+  .strictObject({
     channel: channelSchema,
     when: z.enum(['failed', 'undelivered', 'unread']),
     afterMs: z
@@ -35,9 +62,9 @@ export const fallbackRuleSchema = z
   .meta({ id: 'FallbackRule' });
 
 export const sendMessageBodySchema = z
-  .object({
+  .strictObject({
     contactId: z.string().min(1).optional(),
-    to: addressSchema.optional(),
+    to: recipientSchema.optional(),
     channel: channelSchema.optional(),
     connectorId: z.string().min(1).optional(),
     content: contentSchema,
@@ -101,15 +128,16 @@ export const messagePageSchema = z
   .meta({ id: 'MessagePage' });
 
 export const linkIdentityBodySchema = z
-  .object({
+  .strictObject({
     channel: channelSchema,
     address: z.string().min(1),
     reason: z.string().max(500).optional(),
   })
+  .superRefine(checkAddress)
   .meta({ id: 'LinkIdentity' });
 
 export const mergeContactsBodySchema = z
-  .object({
+  .strictObject({
     contactId: z.string().min(1).describe('the contact that remains'),
     mergeContactId: z.string().min(1).describe('the contact merged into it'),
     reason: z.string().max(500).optional(),
@@ -119,7 +147,7 @@ export const mergeContactsBodySchema = z
 export const eventTypeSchema = z.enum(eventTypes as [string, ...string[]]);
 
 export const webhookBodySchema = z
-  .object({
+  .strictObject({
     url: z.url(),
     eventTypes: z.array(eventTypeSchema).default([]),
     secret: z
@@ -145,7 +173,7 @@ export const webhookSchema = z
   .meta({ id: 'Webhook' });
 
 export const redeliverBodySchema = z
-  .object({
+  .strictObject({
     after: z.number().int().nonnegative().describe('replay every event after this cursor'),
   })
   .meta({ id: 'Redeliver' });

@@ -85,6 +85,16 @@ function positiveInteger(value: string | undefined, name: string, fallback: numb
   return parsed;
 }
 
+/**
+ * A path the user gave (a variable, a flag), resolved against the directory they ran the
+ * command in. npm runs workspace scripts (`npm start`, `npm run simulate`) inside the
+ * workspace folder and passes the user's directory as INIT_CWD; without npm it is the
+ * working directory.
+ */
+export function userPath(path: string, env: Environment = process.env): string {
+  return resolve(env.INIT_CWD || process.cwd(), path);
+}
+
 /** The configuration from environment variables alone, with defaults that work on a fresh clone. */
 export function configFromEnv(
   env: Environment = process.env,
@@ -101,7 +111,7 @@ export function configFromEnv(
     throw new Error('REDIS_URL must be a redis:// (or rediss://) URL');
   return {
     port: Number(env.PORT ?? 8787),
-    dataDirectory: resolve(env.THREADLINE_DATA_DIR ?? './data'),
+    dataDirectory: userPath(env.THREADLINE_DATA_DIR ?? './data', env),
     apiKeys: list(env.THREADLINE_API_KEYS),
     publicUrl: env.THREADLINE_PUBLIC_URL?.replace(/\/+$/, '') || undefined,
     continuityWindowMs: parseDuration(env.THREADLINE_CONTINUITY_WINDOW ?? '24h'),
@@ -134,11 +144,15 @@ export function configFromEnv(
   };
 }
 
-/** `threadline.config.ts` (or .js/.mjs) in `directory` if present, merged over the environment. */
+/**
+ * `threadline.config.ts` (or .js/.mjs) in `directory` — by default where the user ran
+ * `npm start` — if present, merged over the environment.
+ */
 export async function loadConfig(
-  directory = process.cwd(),
+  directory?: string,
   env: Environment = process.env,
 ): Promise<GatewayConfig> {
+  directory ??= userPath('.', env);
   for (const name of ['threadline.config.ts', 'threadline.config.mjs', 'threadline.config.js']) {
     const file = resolve(directory, name);
     if (!existsSync(file)) continue;

@@ -165,8 +165,12 @@ describe('messages', () => {
     });
     expect(badPhone.status).toBe(400);
     expect(
-      ((await badPhone.json()) as { error: { details: { path: string } } }).error.details.path,
-    ).toBe('to.address');
+      (
+        (await badPhone.json()) as {
+          error: { code: string; details: { issues: Array<{ path: string }> } };
+        }
+      ).error,
+    ).toMatchObject({ code: 'validation_failed', details: { issues: [{ path: 'to.address' }] } });
   });
 
   it('answers channel_not_configured, naming the channel and its variables, for a send to a channel with no connector', async () => {
@@ -394,7 +398,16 @@ describe('system routes', () => {
     );
     const docs = await harness.app.request('/docs');
     expect(docs.status).toBe(200);
-    expect(await docs.text()).toContain('/openapi.json');
+    const page = await docs.text();
+    // every asset of the reference comes from the gateway itself (no CDN)
+    expect(page).toContain('/docs/assets/swagger-ui-bundle.js');
+    expect(page).not.toMatch(/(src|href)="https?:/);
+    const initializer = await harness.app.request('/docs/assets/initializer.js');
+    expect(await initializer.text()).toContain("url: '/openapi.json'");
+    const bundle = await harness.app.request('/docs/assets/swagger-ui-bundle.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toContain('javascript');
+    expect((await harness.app.request('/docs/assets/package.json')).status).toBe(404);
     const connectors = (await (await harness.api('/v1/connectors')).json()) as {
       data: Array<{ id: string; state: string }>;
     };

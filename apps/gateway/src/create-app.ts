@@ -19,7 +19,7 @@ import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './ap
 import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
 import { connectorsFromEnv } from './connectors-from-env.js';
 import { ensureErrorEvent } from './error-event.js';
-import { errorBody, errorResponse } from './http-errors.js';
+import { errorBody, errorResponse, routeNotFound } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
@@ -130,10 +130,15 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   const app = new OpenAPIHono({
     defaultHook: (result, context) => {
       if (!result.success) {
-        const issues = result.error.issues.map((issue) => ({
-          path: issue.path.map(String).join('.'),
-          message: issue.message,
-        }));
+        // an unknown field is named by its own path (`colour`, `to.x`), one issue per field
+        const issues = result.error.issues.flatMap((issue) =>
+          issue.code === 'unrecognized_keys'
+            ? issue.keys.map((key) => ({
+                path: [...issue.path, key].map(String).join('.'),
+                message: 'unknown field',
+              }))
+            : [{ path: issue.path.map(String).join('.'), message: issue.message }],
+        );
         const first = issues[0];
         return context.json(
           errorBody(
@@ -164,9 +169,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       );
     return response;
   });
-  app.notFound((context) =>
-    context.json(errorBody('not_found', `no route ${context.req.method} ${context.req.path}`), 404),
-  );
+  app.notFound((context) => routeNotFound(context, app.routes));
   app.use('*', readBody(config.maxBodyBytes));
 
   const bootstrap = registerBootstrapKeys(store, config.apiKeys, clock.now()).catch(() =>

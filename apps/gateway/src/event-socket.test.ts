@@ -124,4 +124,22 @@ describe('configuration', () => {
       apiKeys: ['from-file'],
     });
   });
+
+  it('resolves the data directory and the config file against where the user ran npm (INIT_CWD)', async () => {
+    // `npm start` runs in apps/gateway; npm passes the user's directory as INIT_CWD
+    const userDirectory = mkdtempSync(join(tmpdir(), 'threadline-user-'));
+    cleanups.push(() => rmSync(userDirectory, { recursive: true, force: true }));
+    const env = { INIT_CWD: userDirectory };
+    expect((await loadConfig(undefined, env)).dataDirectory).toBe(join(userDirectory, 'data'));
+    expect(
+      (await loadConfig(undefined, { ...env, THREADLINE_DATA_DIR: 'state/threadline' }))
+        .dataDirectory,
+    ).toBe(join(userDirectory, 'state', 'threadline'));
+    expect(
+      (await loadConfig(undefined, { ...env, THREADLINE_DATA_DIR: '/var/lib/threadline' }))
+        .dataDirectory,
+    ).toBe('/var/lib/threadline');
+    writeFileSync(join(userDirectory, 'threadline.config.mjs'), 'export default { port: 9200 };\n');
+    expect((await loadConfig(undefined, env)).port).toBe(9200);
+  });
 });

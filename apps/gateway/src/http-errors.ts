@@ -54,6 +54,8 @@ export function errorResponse(context: Context, error: unknown): Response {
       if (hint) message = `${message}: ${hint}`;
       details.environment = channelEnvironment[details.channel]?.variables ?? [];
     }
+    // RFC 9110: a 401 names the scheme that would be accepted
+    if (error.code === 'unauthorized') context.header('www-authenticate', 'Bearer');
     return context.json(
       errorBody(error.code, message, Object.keys(details).length ? details : null),
       status,
@@ -67,12 +69,25 @@ export function errorResponse(context: Context, error: unknown): Response {
   }
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own validators (e.g. a body that is not JSON) answer 400 through here.
+    if (error.status === 415) {
+      return context.json(
+        errorBody(
+          'unsupported_media_type',
+          `the body must be JSON: send content-type: application/json (got ${
+            context.req.header('content-type') ?? 'none'
+          })`,
+          { path: '(body)' },
+        ),
+        415,
+      );
+    }
     const code =
       error.status === 413
         ? 'payload_too_large'
         : error.status === 401
           ? 'unauthorized'
           : 'validation_failed';
+    if (code === 'unauthorized') context.header('www-authenticate', 'Bearer');
     return context.json(
       errorBody(code, error.message || 'invalid request', { path: '(body)' }),
       error.status as 400,
@@ -87,4 +102,52 @@ export function httpError(
   details?: Record<string, unknown>,
 ): ThreadlineError {
   return new ThreadlineError(code, message, details ? { details } : {});
+}
+
+/**
+ * The answer for a path no route serves with this method: `405` with `Allow` when another
+ * method serves the path, else `404`. `routes` is the app's route table (`app.routes`).
+ */
+export function routeNotFound(
+  context: Context,
+  routes: ReadonlyArray<{ method: string; path: string }>,
+): Response {
+  const path = context.req.path;
+  const allowed = new Set<string>();
+  for (const route of routes) {
+    if (route.method === 'ALL' || !routePattern(route.path).test(path)) continue;
+    allowed.add(route.method);
+    if (route.method === 'GET') allowed.add('HEAD');
+  }
+  if (allowed.size === 0 || allowed.has(context.req.method))
+    return context.json(errorBody('not_found', `no route ${context.req.method} ${path}`), 404);
+  const allow = [...allowed].sort().join(', ');
+  context.header('allow', allow);
+  return context.json(
+    errorBody('method_not_allowed', `${path} does not accept ${context.req.method}; use ${allow}`, {
+      allow: [...allowed].sort(),
+    }),
+    405,
+  );
+}
+
+const patterns = new Map<string, RegExp>();
+/** A Hono route path (`/v1/messages/:id`, `/docs/*`) as a regular expression. */
+function routePattern(routePath: string): RegExp {
+  let pattern = patterns.get(routePath);
+  if (!pattern) {
+    const source = routePath
+      .split('/')
+      .map((segment) =>
+        segment === '*'
+          ? '.*'
+          : segment.startsWith(':')
+            ? '[^/]+'
+            : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('/');
+    pattern = new RegExp(`^${source}/?$`);
+    patterns.set(routePath, pattern);
+  }
+  return pattern;
 }

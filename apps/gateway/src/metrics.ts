@@ -4,6 +4,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'threadline_' });
+  renameTotalGauges(registry);
   const latencyBuckets = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
   ];
@@ -55,3 +56,26 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * prom-client's default metrics include three gauges ending in `_total`
+ * (`nodejs_active_{handles,requests,resources}_total`), a suffix Prometheus reserves for
+ * counters (`promtool check metrics` flags them). They are served as `..._all_types`: the same
+ * value, the sum over the per-type gauge beside them.
+ */
+function renameTotalGauges(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    const name = metric.name;
+    if (!(metric instanceof Gauge) || !name.endsWith('_total')) continue;
+    registry.removeSingleMetric(name);
+    new Gauge({
+      name: `${name.slice(0, -'_total'.length)}_all_types`,
+      help: metric.help,
+      registers: [registry],
+      async collect() {
+        const { values } = await metric.get();
+        this.set(values[0]?.value ?? 0);
+      },
+    });
+  }
+}

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Conversation } from '@threadline/schema';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from './create-app.js';
 import { apiKey, createTestGateway } from './test-support/test-gateway.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -73,6 +77,45 @@ describe('API keys', () => {
       401,
     );
     expect((await harness.api(`/v1/api-keys/${key.id}`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('revokes a THREADLINE_API_KEYS key after a restart without it, and keeps API-created keys', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'threadline-env-keys-'));
+    const start = (apiKeys: string[]) =>
+      createApp({
+        dataDirectory: directory,
+        apiKeys,
+        connectorsFromEnv: false,
+        logLevel: 'silent',
+        env: {},
+      });
+    const read = (app: ReturnType<typeof start>, key: string) =>
+      app.request('/v1/conversations', { headers: as(key) });
+    try {
+      const first = start(['old-env-key-0123456789', 'kept-env-key-0123456789']);
+      expect((await read(first, 'old-env-key-0123456789')).status).toBe(200);
+      const created = await first.request('/v1/api-keys', {
+        method: 'POST',
+        headers: { ...as('kept-env-key-0123456789'), 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'made through the API', scopes: ['read'] }),
+      });
+      const madeByApi = ((await created.json()) as { key: string }).key;
+      await first.gateway.close();
+
+      const second = start(['kept-env-key-0123456789']);
+      expect((await read(second, 'old-env-key-0123456789')).status).toBe(401);
+      expect((await read(second, 'kept-env-key-0123456789')).status).toBe(200);
+      expect((await read(second, madeByApi)).status).toBe(200);
+      await second.gateway.close();
+
+      // with no THREADLINE_API_KEYS at all, no key from the environment is left
+      const third = start([]);
+      expect((await read(third, 'kept-env-key-0123456789')).status).toBe(401);
+      expect((await read(third, madeByApi)).status).toBe(200);
+      await third.gateway.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('rate-limits each key with 429 and Retry-After, without touching other keys', async () => {

@@ -234,3 +234,40 @@ describe('identity tokens from the host website', () => {
     await visitor.close();
   });
 });
+
+describe('the demo page', () => {
+  it('fits a phone screen, has a favicon, and says what the page shows', async () => {
+    browser ??= await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 375, height: 740 } });
+    const missing: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) missing.push(`${response.status()} ${response.url()}`);
+    });
+    await page.goto(`${baseUrl}/`);
+    const chat = page.locator('[data-threadline-webchat]');
+    await chat.getByRole('textbox', { name: 'Message' }).waitFor();
+
+    // the curl examples wrap instead of running off the screen
+    const blocks = await page
+      .locator('main pre')
+      .evaluateAll((elements) =>
+        elements.map((element) => ({ scroll: element.scrollWidth, width: element.clientWidth })),
+      );
+    expect(blocks.length).toBeGreaterThan(1);
+    for (const block of blocks) expect(block.scroll).toBeLessThanOrEqual(block.width);
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    ).toBe(true);
+
+    // a favicon of its own, and no request answered with an error
+    expect(await page.locator('link[rel="icon"]').getAttribute('href')).toMatch(/^data:image\//);
+    expect(missing).toEqual([]);
+
+    // the text says the chat is open, and it is
+    const text = await page.locator('main').innerText();
+    expect(text).toContain('The chat is open in the corner');
+    expect(await chat.getByRole('textbox', { name: 'Message' }).isVisible()).toBe(true);
+    expect(text).toContain(`${baseUrl}/v1/conversations`);
+    await page.close();
+  });
+});

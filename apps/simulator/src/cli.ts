@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { userPath } from '@threadline/gateway';
 import { bundledScenarioNames, loadScenario, parseScenario } from './load-scenario.js';
 import { planTraffic, speedUp, type TrafficPlan } from './plan-traffic.js';
 import { createProgress } from './report/progress-bar.js';
@@ -86,13 +87,16 @@ async function play(plan: TrafficPlan, values: Record<string, unknown>): Promise
     log: (line) => progress.note(line),
   });
   process.stdout.write(renderTerminalReport(report, { color }));
+  // report paths are the user's: relative to where they ran the command, not this workspace
   if (values.json) {
-    writeFileSync(String(values.json), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`report written to ${values.json}\n`);
+    const file = userPath(String(values.json));
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`report written to ${file}\n`);
   }
   if (values.html) {
-    writeFileSync(String(values.html), renderHtmlReport(report));
-    process.stdout.write(`report written to ${values.html}\n`);
+    const file = userPath(String(values.html));
+    writeFileSync(file, renderHtmlReport(report));
+    process.stdout.write(`report written to ${file}\n`);
   }
   return report.passed ? 0 : 1;
 }
@@ -146,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
     case 'generate': {
       if (!argument) fail('generate needs a scenario');
       const plan = planFor(argument, values.seed);
-      const out = values.out ? createWriteStream(values.out) : process.stdout;
+      const out = values.out ? createWriteStream(userPath(values.out)) : process.stdout;
       for (const line of trafficLines(plan))
         if (!out.write(line))
           await new Promise<void>((resolve) => out.once('drain', () => resolve()));
@@ -165,7 +169,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'replay': {
       if (!argument) fail('replay needs a traffic file');
-      const text = argument === '-' ? readFileSync(0, 'utf8') : readFileSync(argument, 'utf8');
+      const text =
+        argument === '-' ? readFileSync(0, 'utf8') : readFileSync(userPath(argument), 'utf8');
       const speed = values.speed === undefined ? 1 : Number(values.speed);
       if (!(speed > 0)) fail('--speed takes a positive number');
       return play(speedUp(parseTraffic(text, argument), speed), values);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userPath } from '@threadline/gateway';
 import { parse as parseYaml } from 'yaml';
 import { type Scenario, scenarioSchema } from './scenario-schema.js';
 
@@ -28,7 +29,8 @@ export function bundledScenarioNames(): string[] {
 
 /** A bundled scenario by name, or a YAML/JSON file by path. */
 export function resolveScenarioPath(nameOrPath: string): string {
-  if (existsSync(nameOrPath)) return resolve(nameOrPath);
+  const path = userPath(nameOrPath);
+  if (existsSync(path)) return path;
   for (const extension of ['.yaml', '.yml', '.json']) {
     const candidate = join(bundledScenarioDirectory, `${nameOrPath}${extension}`);
     if (existsSync(candidate)) return candidate;

@@ -1,7 +1,8 @@
 // Runs the guide's example connector (docs/adding-a-connector.md) through the suite.
 
 import { HttpResponse, http } from 'msw';
-import { createPigeonConnector } from './__fixtures__/pigeon-connector.js';
+import { describe, expect, it } from 'vitest';
+import { createPigeonConnector, pigeonConnectorFromEnv } from './__fixtures__/pigeon-connector.js';
 import { type InboundRequest, metaSignature } from './index.js';
 import { createTestServer, type RecordedSend, testConnector } from './test/index.js';
 
@@ -78,4 +79,20 @@ testConnector({
       },
     },
   },
+});
+
+describe('pigeonConnectorFromEnv', () => {
+  const context = (env: Record<string, string>) => ({
+    env,
+    publicUrl: undefined,
+    dataDirectory: '/tmp',
+  });
+
+  it('builds no connector until PIGEON_API_KEY is set, then one from the environment', () => {
+    expect(pigeonConnectorFromEnv(context({}))).toBeUndefined();
+    const connector = pigeonConnectorFromEnv(
+      context({ PIGEON_API_KEY: 'k', PIGEON_SIGNING_SECRET: secret }),
+    );
+    expect(connector).toMatchObject({ id: 'pigeon', channel: 'pigeon' });
+  });
 });

@@ -17,7 +17,7 @@ const apiKeySchema = z
   .meta({ id: 'ApiKey' });
 
 const createApiKeySchema = z
-  .object({
+  .strictObject({
     name: z.string().min(1).max(200),
     scopes: z
       .array(z.enum(scopes))
@@ -44,6 +44,7 @@ export function registerApiKeyRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'post',
       path: '/v1/api-keys',
+      operationId: 'apiKeys.create',
       tags: ['API keys'],
       summary: 'Create an API key with scopes (the key is returned once)',
       security: bearer,
@@ -74,6 +75,7 @@ export function registerApiKeyRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/api-keys',
+      operationId: 'apiKeys.list',
       tags: ['API keys'],
       summary: 'List API keys (never their secrets)',
       security: bearer,
@@ -90,6 +92,7 @@ export function registerApiKeyRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'delete',
       path: '/v1/api-keys/{id}',
+      operationId: 'apiKeys.revoke',
       tags: ['API keys'],
       summary: 'Revoke an API key',
       security: bearer,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { canonicalAddress, renderForChannel } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
-import { type Conversation, knownChannels } from '@threadline/schema';
+import { type Conversation, knownChannels, type Message } from '@threadline/schema';
 import { z } from 'zod';
 import {
   contactSchema,
@@ -29,6 +29,20 @@ function page<T extends { id: string }>(data: T[], limit: number) {
 }
 const idParams = z.object({ id: z.string().min(1) });
 
+/** A message as `GET /v1/messages/{id}` answers it: with its failed send attempts. */
+const messageStateSchema = messageSchema
+  .extend({
+    attempts: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe(
+        'while the message is queued: failed send attempts so far (`error` holds the last one)',
+      ),
+  })
+  .meta({ id: 'MessageState' });
+
 /** Messages, conversations and contacts: the REST half of the consumer API. */
 /** Conversations read in batches, kept when `keep` says so; at most `scanLimit` read per page. */
 const scanBatch = 200;
@@ -39,6 +53,30 @@ export function registerConsumerRoutes(
   runtime: RouteRuntime,
   wakeQueue: () => void,
 ): void {
+  /**
+   * A queued message whose sends keep failing: the send job in the store holds the attempts
+   * and the last error (`code: message`) until it succeeds or gives up. Only queued messages
+   * have one; with REDIS_URL the job lives in Redis, and the answer has no `attempts`.
+   */
+  async function withSendAttempts(message: Message): Promise<Message & { attempts?: number }> {
+    if (message.status !== 'queued') return message;
+    const job = (await store.read.listJobs()).find(
+      (candidate) => candidate.kind === 'send' && candidate.payload.messageId === message.id,
+    );
+    if (!job) return message;
+    if (!job.lastError || message.error) return { ...message, attempts: job.attempts };
+    const separator = job.lastError.indexOf(': ');
+    return {
+      ...message,
+      attempts: job.attempts,
+      error: {
+        code: separator > 0 ? job.lastError.slice(0, separator) : 'send_failed',
+        message: separator > 0 ? job.lastError.slice(separator + 2) : job.lastError,
+        retryable: true,
+      },
+    };
+  }
+
   const { store, engine } = runtime;
   const read = runtime.auth.require('read');
   const sendScope = runtime.auth.require('send');
@@ -100,6 +138,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/messages',
+      operationId: 'messages.send',
       tags: ['Messages'],
       summary: 'Send a message to a contact',
       description:
@@ -201,17 +240,18 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/messages/{id}',
+      operationId: 'messages.get',
       tags: ['Messages'],
       summary: 'Read a message',
       security: bearer,
       middleware: [read] as const,
       request: { params: idParams },
-      responses: { 200: json(messageSchema, 'The message'), ...errorResponses },
+      responses: { 200: json(messageStateSchema, 'The message'), ...errorResponses },
     }),
     async (context) => {
       const message = await store.read.getMessage(context.req.valid('param').id);
       if (!message) throw new EngineError('not_found', 'no such message');
-      return context.json(message, 200);
+      return context.json(await withSendAttempts(message), 200);
     },
   );
 
@@ -262,6 +302,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/conversations',
+      operationId: 'conversations.list',
       tags: ['Conversations'],
       summary: 'List conversations, newest first',
       security: bearer,
@@ -310,6 +351,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/conversations/{id}',
+      operationId: 'conversations.get',
       tags: ['Conversations'],
       summary: 'Read a conversation',
       security: bearer,
@@ -328,6 +370,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/conversations/{id}/messages',
+      operationId: 'conversations.messages',
       tags: ['Conversations'],
       summary: 'Messages of a conversation, oldest first, across all channels',
       security: bearer,
@@ -355,6 +398,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/conversations/{id}/resolve',
+      operationId: 'conversations.resolve',
       tags: ['Conversations'],
       summary: 'Resolve a conversation (a new message inside the continuity window reopens it)',
       security: bearer,
@@ -370,6 +414,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'get',
       path: '/v1/contacts/{id}',
+      operationId: 'contacts.get',
       tags: ['Contacts'],
       summary:
         'Read a contact with its identities (a merged id answers with the contact it joined)',
@@ -389,6 +434,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/contacts/{id}/identities',
+      operationId: 'contacts.linkIdentity',
       tags: ['Contacts'],
       summary: 'Link an identity to a contact (merging the contact that had it)',
       security: bearer,
@@ -424,6 +470,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/contacts/merge',
+      operationId: 'contacts.merge',
       tags: ['Contacts'],
       summary: 'Merge two contacts; their histories join in time order',
       security: bearer,

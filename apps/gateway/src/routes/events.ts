@@ -151,6 +151,7 @@ export function registerEventRoutes(
     createRoute({
       method: 'get',
       path: '/v1/events',
+      operationId: 'events.list',
       tags: ['Events'],
       summary: 'The event stream: Server-Sent Events, or a JSON page with format=json',
       description:

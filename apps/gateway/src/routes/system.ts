@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { ConnectorError, ThreadlineError } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
 import type { Context } from 'hono';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { errorBody } from '../http-errors.js';
+import { registerApiReference } from './api-reference.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const connectorSchema = z
@@ -95,19 +95,22 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
+    servers: [{ url: runtime.config.publicUrl ?? '/' }],
     info: {
       title: 'Threadline gateway API',
       version: '1.0.0',
+      license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       description:
         'One API for every channel: send and read messages, follow conversations across WhatsApp, SMS, email, Telegram and web chat, and consume a resumable event stream or signed webhooks.',
     },
   });
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Threadline API reference' }));
+  registerApiReference(app);
 
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/connectors',
+      operationId: 'connectors.list',
       tags: ['Connectors'],
       summary: 'Configured connectors and their state',
       security: bearer,
@@ -141,6 +144,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/connectors/{id}/qr',
+      operationId: 'connectors.pairingQr',
       tags: ['Connectors'],
       summary: 'The pairing QR code (PNG) of a linked-device session, until it is ready',
       security: bearer,
@@ -173,6 +177,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/media/{id}',
+      operationId: 'media.get',
       tags: ['Media'],
       summary: 'Media a customer sent (stored by the gateway)',
       security: bearer,
@@ -197,6 +202,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/connectors/{id}/media/{mediaId}',
+      operationId: 'connectors.media',
       tags: ['Media'],
       summary:
         'Media the provider holds, fetched with the connector credentials (never exposed to apps)',
@@ -231,6 +237,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/quarantine',
+      operationId: 'quarantine.list',
       tags: ['Quarantine'],
       summary: 'Rejected and ignored provider input, newest first, with the reason',
       security: bearer,
@@ -260,6 +267,7 @@ export function registerSystemRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'post',
       path: '/v1/quarantine/{id}/replay',
+      operationId: 'quarantine.replay',
       tags: ['Quarantine'],
       summary: 'Parse a quarantined request again (after a fix) and ingest it',
       security: bearer,

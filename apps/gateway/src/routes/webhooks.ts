@@ -24,6 +24,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'post',
       path: '/v1/webhooks',
+      operationId: 'webhooks.create',
       tags: ['Webhooks'],
       summary: 'Subscribe a URL to events',
       description:
@@ -68,6 +69,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/webhooks',
+      operationId: 'webhooks.list',
       tags: ['Webhooks'],
       summary: 'List subscriptions and their delivery state',
       security: bearer,
@@ -85,6 +87,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'delete',
       path: '/v1/webhooks/{id}',
+      operationId: 'webhooks.delete',
       tags: ['Webhooks'],
       summary: 'Delete a subscription',
       security: bearer,
@@ -104,6 +107,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'post',
       path: '/v1/webhooks/{id}/redeliver',
+      operationId: 'webhooks.redeliver',
       tags: ['Webhooks'],
       summary: 'Replay every event after a cursor to this subscription',
       security: bearer,
@@ -134,6 +138,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/webhooks/{id}/dead-letters',
+      operationId: 'webhooks.deadLetters',
       tags: ['Webhooks'],
       summary: 'Events this subscription gave up on',
       security: bearer,

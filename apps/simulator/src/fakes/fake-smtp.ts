@@ -124,6 +124,10 @@ export function createSmtpFake(context: FakeContext): ProviderFake & { port(): n
             });
         },
       });
+      // A connection reset inside a transaction reaches the server as an 'error' event: the
+      // gateway sending this mail was killed (a chaos run does it on purpose) and will send
+      // again after its restart. Without a listener it would be an uncaught exception.
+      server.on('error', () => undefined);
       await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
       port = (server.server.address() as AddressInfo).port;
     },

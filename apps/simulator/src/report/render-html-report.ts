@@ -36,13 +36,17 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1
 .in { color: #0550ae; } .out { color: #8250df; }
 `;
 
-function histogramSvg(hop: HopReport): string {
+/** One hop's latency histogram: bars per log-scale bucket, p50/p95/p99 marked above them. */
+export function histogramSvg(hop: Pick<HopReport, 'all' | 'histogram'>): string {
   const { bounds, counts } = hop.histogram;
   const width = 520;
-  const height = 150;
+  const height = 174;
   const left = 8;
   const bottom = 22;
-  const top = 8;
+  // the percentile labels have a band of their own above the tallest bar, one line each
+  const labelLine = 11;
+  const labelTop = 4;
+  const top = labelTop + 3 * labelLine + 4;
   const max = Math.max(1, ...counts);
   const barWidth = (width - left * 2) / counts.length;
   const x = (index: number) => left + index * barWidth;
@@ -63,7 +67,7 @@ function histogramSvg(hop: HopReport): string {
       const colour = ['#1a7f37', '#bf8700', '#cf222e'][index];
       // labels near the right edge go to the left of their line
       const rightSide = position < width * 0.75;
-      return `<line x1="${position.toFixed(1)}" x2="${position.toFixed(1)}" y1="${top}" y2="${height - bottom}" stroke="${colour}" stroke-dasharray="3 2"/><text x="${(position + (rightSide ? 3 : -3)).toFixed(1)}" y="${top + 10 + index * 11}" font-size="10" fill="${colour}" text-anchor="${rightSide ? 'start' : 'end'}">${name} ${escapeHtml(formatDuration(hop.all[name]))}</text>`;
+      return `<line x1="${position.toFixed(1)}" x2="${position.toFixed(1)}" y1="${labelTop + index * labelLine}" y2="${height - bottom}" stroke="${colour}" stroke-dasharray="3 2"/><text x="${(position + (rightSide ? 3 : -3)).toFixed(1)}" y="${labelTop + 9 + index * labelLine}" font-size="10" fill="${colour}" text-anchor="${rightSide ? 'start' : 'end'}">${name} ${escapeHtml(formatDuration(hop.all[name]))}</text>`;
     })
     .join('');
   const ticks = bounds

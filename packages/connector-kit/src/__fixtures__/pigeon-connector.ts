@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import {
   assertSendable,
+  type ConnectorEnvironmentContext,
   ConnectorError,
   type ConnectorV1,
   canonicalAddress,
@@ -126,4 +127,16 @@ export function createPigeonConnector(settings: PigeonSettings = {}): ConnectorV
       return { externalId: id };
     },
   };
+}
+
+/** The gateway's factory: no connector unless PIGEON_API_KEY is set. */
+export function pigeonConnectorFromEnv(
+  context: ConnectorEnvironmentContext,
+): ConnectorV1 | undefined {
+  if (!context.env.PIGEON_API_KEY) return undefined;
+  return createPigeonConnector({
+    apiKey: context.env.PIGEON_API_KEY,
+    signingSecret: context.env.PIGEON_SIGNING_SECRET,
+    apiBase: context.env.PIGEON_API_BASE,
+  });
 }
