@@ -12,6 +12,7 @@ import type {
   Store,
   StoreReader,
   StoreTransaction,
+  WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
 import type {
@@ -255,13 +256,11 @@ class Queries implements StoreReader {
       : undefined;
   }
   async listWebhooks() {
-    return (await this.run('SELECT data FROM webhooks ORDER BY id')).map(
-      (row) => row.data as WebhookSubscription,
-    );
+    return (await this.run('SELECT data, progress FROM webhooks ORDER BY id')).map(webhookFromRow);
   }
   async getWebhook(id: string) {
-    const row = await this.one('SELECT data FROM webhooks WHERE id = $1', [id]);
-    return row ? (row.data as WebhookSubscription) : undefined;
+    const row = await this.one('SELECT data, progress FROM webhooks WHERE id = $1', [id]);
+    return row ? webhookFromRow(row) : undefined;
   }
   async listDeadLetters(subscriptionId: string) {
     return (
@@ -651,16 +650,29 @@ class Transaction extends Queries implements StoreTransaction {
     );
   }
   async insertWebhook(subscription: WebhookSubscription) {
-    await this.run('INSERT INTO webhooks (id, data) VALUES ($1, $2)', [
+    const { progress, ...settings } = subscription;
+    await this.run('INSERT INTO webhooks (id, data, progress) VALUES ($1, $2, $3)', [
       subscription.id,
-      json(subscription),
+      json(settings),
+      json(progress),
     ]);
   }
   async updateWebhook(subscription: WebhookSubscription) {
+    const { progress: _progress, ...settings } = subscription;
     await this.run('UPDATE webhooks SET data = $1 WHERE id = $2', [
-      json(subscription),
+      json(settings),
       subscription.id,
     ]);
+  }
+  async saveWebhookProgress(id: string, progress: WebhookProgress) {
+    return (
+      (
+        await this.run('UPDATE webhooks SET progress = $1 WHERE id = $2 RETURNING id', [
+          json(progress),
+          id,
+        ])
+      ).length > 0
+    );
   }
   async deleteWebhook(id: string) {
     return (await this.run('DELETE FROM webhooks WHERE id = $1 RETURNING id', [id])).length > 0;
@@ -724,6 +736,14 @@ function toIdentity(row: Row): Identity {
     verified: row.verified === true,
     source: String(row.source) as Identity['source'],
     createdAt: String(row.created_at),
+  };
+}
+
+/** A subscription from its settings and the dispatcher's progress, stored apart. */
+function webhookFromRow(row: Row): WebhookSubscription {
+  return {
+    ...(row.data as Omit<WebhookSubscription, 'progress'>),
+    progress: row.progress as WebhookProgress,
   };
 }
 
