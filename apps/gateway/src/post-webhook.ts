@@ -1,5 +1,5 @@
 import { parseRetryAfter } from '@threadline/connector-kit';
-import type { Webhook } from 'standardwebhooks';
+import type { WebhookSigner } from './sign-webhook.js';
 
 export type WebhookOutcome =
   | { ok: true }
@@ -19,13 +19,13 @@ export type WebhookOutcome =
 export async function postWebhook(options: {
   fetch: typeof fetch;
   url: string;
-  signer: Webhook;
+  sign: WebhookSigner;
   messageId: string;
   body: string;
   timestamp: Date;
   timeoutMs: number;
 }): Promise<WebhookOutcome> {
-  const signature = options.signer.sign(options.messageId, options.timestamp, options.body);
+  const signature = options.sign(options.messageId, options.timestamp, options.body);
   try {
     const response = await options.fetch(options.url, {
       method: 'POST',

@@ -9,11 +9,11 @@ import type {
   WebhookSubscription,
 } from '@threadline/engine';
 import type { ThreadlineEvent } from '@threadline/schema';
-import { Webhook } from 'standardwebhooks';
 import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { postWebhook, type WebhookOutcome } from './post-webhook.js';
+import { createWebhookSigner } from './sign-webhook.js';
 import { createCircuitBreaker } from './webhook-circuit.js';
 import { webhookLane } from './webhook-lane.js';
 
@@ -83,7 +83,7 @@ export function createSubscriptionDeliveries(
   options: SubscriptionDeliveryOptions,
 ) {
   let settings = initial;
-  let signer = new Webhook(settings.secret);
+  let signer = createWebhookSigner(settings.secret);
   const id = initial.id;
   const labels = { subscription: id };
   const circuit = createCircuitBreaker({
@@ -263,7 +263,7 @@ export function createSubscriptionDeliveries(
       postWebhook({
         fetch: options.fetch,
         url: settings.url,
-        signer,
+        sign: signer,
         messageId: delivery.messageId,
         body,
         timestamp: options.clock.now(),
@@ -473,7 +473,7 @@ export function createSubscriptionDeliveries(
     replayId: replaying ? replay.id : settings.progress.replayId,
     /** New settings from the store (URL, secret, concurrency, batching, types, enabled). */
     update(next: WebhookSubscription): void {
-      if (next.secret !== settings.secret) signer = new Webhook(next.secret);
+      if (next.secret !== settings.secret) signer = createWebhookSigner(next.secret);
       settings = next;
       pump();
     },
