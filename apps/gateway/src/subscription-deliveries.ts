@@ -73,10 +73,11 @@ interface Delivery {
  * Delivers one subscription: up to `maxInFlight` requests at once, one lane per conversation
  * (events of no conversation share a lane), each lane in cursor order and one delivery at a
  * time. A failing delivery retries with backoff and holds only its lane; after
- * `giveUpAfterMs` it is dead-lettered and the lane moves on. A request keeps its slot until
- * its outcome is recorded, so at most `maxInFlight` deliveries are ever unrecorded: a restart
- * sends again only those. Progress (`WebhookProgress`) is a low-water mark plus the events
- * above it still pending.
+ * `giveUpAfterMs` it is dead-lettered and the lane moves on. A lane goes on only once its
+ * last delivery's outcome is recorded, so what a restart sends again is what was in flight:
+ * the requests out (at most `maxInFlight`) and those answered since the last progress write
+ * (one commit's worth, at most one per conversation). Progress (`WebhookProgress`) is a
+ * low-water mark plus the events above it still pending.
  */
 export function createSubscriptionDeliveries(
   initial: WebhookSubscription,
@@ -275,6 +276,7 @@ export function createSubscriptionDeliveries(
   function settle(delivery: Delivery, outcome: WebhookOutcome, probe: boolean): void {
     if (closed) return;
     const at = now();
+    inFlight -= 1;
     options.metrics.webhookDeliveries.inc({ outcome: outcome.ok ? 'delivered' : 'failed' });
     if (outcome.ok) {
       circuit.answered();
@@ -305,7 +307,6 @@ export function createSubscriptionDeliveries(
     for (const entry of delivery.entries)
       entry.failure = { cursor: entry.event.cursor, ...failure };
     options.metrics.webhookRetries.inc(labels);
-    inFlight -= 1;
     waiting.add(delivery);
     options.wakeAt(delivery.nextAttemptAt);
     requestSave();
@@ -336,6 +337,8 @@ export function createSubscriptionDeliveries(
       );
     recording.push(delivery);
     requestSave();
+    // the request's slot is free; its lanes wait for the record
+    pump();
   }
 
   /** The progress as of now: the low-water mark and what is still pending above it. */
@@ -401,10 +404,9 @@ export function createSubscriptionDeliveries(
     }
   }
 
-  /** Recorded deliveries free their slots; their lanes go on with the next events. */
+  /** Recorded deliveries let their lanes go on with the next events. */
   function release(recorded: Delivery[]): void {
     for (const delivery of recorded) {
-      inFlight -= 1;
       for (const entry of delivery.entries) {
         entries.delete(entry.event.cursor);
         const queue = entry.lane.queue;
@@ -497,6 +499,12 @@ export function createSubscriptionDeliveries(
     lagSeconds,
     get inFlight(): number {
       return inFlight;
+    },
+    /** Events read and not yet delivered or dead-lettered. */
+    get pending(): number {
+      let count = 0;
+      for (const entry of entries.values()) if (!entry.done) count += 1;
+      return count;
     },
     get low(): number {
       return low;

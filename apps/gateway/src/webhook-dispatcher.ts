@@ -151,13 +151,16 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
       if (active) void resync();
     },
     /** Delivery state of a subscription delivered by this instance, or undefined. */
-    status(id: string): { lagSeconds: number; inFlight: number; cursor: number } | undefined {
+    status(
+      id: string,
+    ): { lagSeconds: number; inFlight: number; cursor: number; pending: number } | undefined {
       const deliveries = subscriptions.get(id);
       if (!deliveries || deliveries.closed) return undefined;
       return {
         lagSeconds: deliveries.lagSeconds(),
         inFlight: deliveries.inFlight,
         cursor: deliveries.low,
+        pending: deliveries.pending,
       };
     },
     /** Deliver everything due now, partial batches included, and wait for it (tests). */

@@ -47,7 +47,7 @@ async function publicView(runtime: RouteRuntime, subscription: WebhookSubscripti
     batch: subscription.batch,
     cursor,
     lagSeconds,
-    pending: replayPending ? 0 : progress.pending.length,
+    pending: replayPending ? 0 : (live?.pending ?? progress.pending.length),
     attempts: failure?.attempts ?? 0,
     nextAttemptAt: failure?.nextAttemptAt ?? null,
     lastError: failure?.lastError ?? null,
