@@ -32,7 +32,7 @@ import {
   telegramSecret,
   telegramUpdate,
 } from './bench-support.js';
-import { fixedRateLoad } from './fixed-rate-load.js';
+import { fixedRateLoad, processCpuMs } from './fixed-rate-load.js';
 
 const seconds = option('--seconds', 10);
 const steadySeconds = option('--steady-seconds', 15);
@@ -169,14 +169,19 @@ try {
   // --- 1. a sink answering at once, ingest at 50 connections
   if (only.has(1)) {
     gateway = await startWebhookGateway();
+    const pid = gateway.child.pid!;
     await ingestAtFullSpeed(gateway.base, 2);
+    let cpuBefore = processCpuMs(pid);
     const baseline = await ingestAtFullSpeed(gateway.base, seconds);
+    const baselineCpu = (processCpuMs(pid) - cpuBefore) / Math.max(1, baseline.acked);
     const { id: subscription } = await subscribe(gateway.base);
     await configureSink({});
+    cpuBefore = processCpuMs(pid);
     const started = Date.now();
     const loaded = await ingestAtFullSpeed(gateway.base, seconds);
     const ended = Date.now();
     const doneAt = await drained(loaded.acked, 60_000);
+    const loadedCpu = (processCpuMs(pid) - cpuBefore) / Math.max(1, loaded.acked);
     const stats = await sinkStats();
     const deliveredPerSecond = stats.unique / (((doneAt ?? Date.now()) - started) / 1000);
     const ackedPerSecond = loaded.acked / ((ended - started) / 1000);
@@ -194,6 +199,7 @@ try {
           'drained after load end s': '',
           repeats: '',
           'order violations': '',
+          'gateway CPU ms/msg': baselineCpu.toFixed(2),
           errors: baseline.errors,
         },
         {
@@ -205,6 +211,7 @@ try {
             doneAt === null ? 'not in 60 s' : Math.max(0, (doneAt - ended) / 1000).toFixed(2),
           repeats: stats.repeats,
           'order violations': stats.orderViolations,
+          'gateway CPU ms/msg': loadedCpu.toFixed(2),
           errors: loaded.errors,
         },
       ]),
@@ -216,6 +223,8 @@ try {
     gateway = await startWebhookGateway();
     const rows: Array<Record<string, string | number>> = [];
     let baselineP99 = Number.NaN;
+    // the 200 customers write once first: every measured event joins their conversations
+    await steadyLoad(gateway.base, 500, 2, 200);
     for (const [name, delayMs, settings] of [
       ['sink answering at once (baseline)', 0, {}],
       ['sink 100 ms, maxInFlight 100', 100, { maxInFlight: 100 }],

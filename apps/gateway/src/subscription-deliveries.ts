@@ -154,7 +154,8 @@ export function createSubscriptionDeliveries(
   }
 
   function maybeRead(): void {
-    if (reading || closed || !logDirty || entries.size >= readAheadLimit) return;
+    if (reading || closed || !settings.enabled || !logDirty || entries.size >= readAheadLimit)
+      return;
     reading = true;
     logDirty = false;
     options.track(read());
