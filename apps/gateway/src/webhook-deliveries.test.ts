@@ -209,6 +209,18 @@ describe('webhook lanes', () => {
     expect(ofCustomer('A', delivered())).toEqual(['A-1']);
     expect(ofCustomer('B', delivered())).toEqual(['B-1']);
   });
+  it('holds deliveries while a subscription is disabled, and resumes where it stopped', async () => {
+    const subscription = await subscribe();
+    const patch = (enabled: boolean) =>
+      harness.api(`/v1/webhooks/${subscription.id}`, { method: 'PATCH', json: { enabled } });
+    expect((await patch(false)).status).toBe(200);
+    await customerWrites('A', 2);
+    await harness.gateway.dispatcher.runOnce();
+    expect(received).toEqual([]);
+    expect((await patch(true)).status).toBe(200);
+    await harness.gateway.dispatcher.runOnce();
+    expect(ofCustomer('A', delivered())).toEqual(['A-1', 'A-2']);
+  });
 });
 
 describe('webhook batches', () => {
