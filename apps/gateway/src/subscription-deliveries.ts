@@ -501,11 +501,9 @@ export function createSubscriptionDeliveries(
     get inFlight(): number {
       return inFlight;
     },
-    /** Events read and not yet delivered or dead-lettered. */
+    /** Events read and not yet recorded as delivered or dead-lettered (as the stored progress counts them). */
     get pending(): number {
-      let count = 0;
-      for (const entry of entries.values()) if (!entry.done) count += 1;
-      return count;
+      return entries.size;
     },
     get low(): number {
       return low;

@@ -104,8 +104,8 @@ describe('webhook deliveries across SIGKILL', () => {
     child.stderr?.on('data', (chunk) => {
       output += chunk;
     });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
+    // until it answers or exits (the test's own time limit bounds a gateway that hangs)
+    for (;;) {
       const healthy = await fetch(`${base()}/healthz`).then(
         (response) => response.ok,
         () => false,
@@ -114,7 +114,6 @@ describe('webhook deliveries across SIGKILL', () => {
       if (child.exitCode !== null) throw new Error(`gateway exited: ${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`gateway did not become healthy: ${output}`);
   }
 
   function inbound(customer: number, index: number) {
