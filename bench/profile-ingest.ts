@@ -1,7 +1,8 @@
 /**
- * CPU profile of the gateway while it ingests Telegram webhooks (or, with `--outbound`, sends
- * SMS at 1,000/s through a fake provider):
- * `npx tsx --conditions=@threadline/source bench/profile-ingest.ts [--outbound] [--postgres]` prints the
+ * CPU profile of the gateway while it ingests Telegram webhooks (with `--webhooks`, also
+ * delivering them to a webhook subscription; with `--outbound`, sending SMS at 1,000/s
+ * through a fake provider instead):
+ * `npx tsx --conditions=@threadline/source bench/profile-ingest.ts [--outbound | --webhooks] [--postgres]` prints the
  * functions with the most self time and writes the .cpuprofile files (open them in Chrome
  * DevTools) to bench/profiles/. `--postgres` runs the gateway on PostgreSQL and Redis (a
  * throwaway database and key prefix, as bench/postgres-ingest.ts does).
@@ -25,6 +26,7 @@ import {
 import { fixedRateLoad } from './fixed-rate-load.js';
 
 const outbound = process.argv.includes('--outbound');
+const webhooks = process.argv.includes('--webhooks');
 const directory = join(root, 'bench/profiles');
 mkdirSync(directory, { recursive: true });
 const before = new Set(readdirSync(directory));
@@ -48,9 +50,22 @@ const gateway = await startGateway(
     ...(database
       ? { DATABASE_URL: database.url, REDIS_URL: testRedisUrl, THREADLINE_REDIS_PREFIX: prefix }
       : {}),
+    THREADLINE_ALLOW_PRIVATE_WEBHOOKS: '1',
   },
   ['--cpu-prof', `--cpu-prof-dir=${directory}`],
 );
+if (webhooks) {
+  // the fake provider answers every request 2xx: it is the subscription's endpoint too
+  const subscribed = await fetch(`${gateway.base}/v1/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      url: `http://127.0.0.1:${providerPort}/hooks`,
+      eventTypes: ['message.received'],
+    }),
+  });
+  if (subscribed.status !== 201) throw new Error(`subscribe: ${await subscribed.text()}`);
+}
 
 let sequence = Date.now() % 1_000_000_000;
 const request: autocannon.Request = {
@@ -138,5 +153,5 @@ const top = (entries: Map<string, number>, count: number) =>
     .slice(0, count)
     .map(([key, hits]) => `${((hits / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
 console.log(
-  `${outbound ? 'outbound' : 'ingest'} profile: bench/profiles/${main.file}\n\nself time by package:\n${top(byPackage, 15).join('\n')}\n\ntop functions:\n${top(self, 25).join('\n')}`,
+  `${outbound ? 'outbound' : webhooks ? 'ingest + webhook deliveries' : 'ingest'} profile: bench/profiles/${main.file}\n\nself time by package:\n${top(byPackage, 15).join('\n')}\n\ntop functions:\n${top(self, 25).join('\n')}`,
 );

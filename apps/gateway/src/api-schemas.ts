@@ -146,24 +146,73 @@ export const mergeContactsBodySchema = z
 
 export const eventTypeSchema = z.enum(eventTypes as [string, ...string[]]);
 
+const webhookBatchSchema = z
+  .object({
+    maxEvents: z.number().int().min(1).max(1000).describe('most events in one request'),
+    maxWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .describe('longest an event waits for the batch to fill'),
+  })
+  .meta({ id: 'WebhookBatch' });
+
+const webhookSettings = {
+  eventTypes: z.array(eventTypeSchema),
+  maxInFlight: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .describe(
+      'requests in flight at once; events of one conversation still go one at a time, in order',
+    ),
+  batch: webhookBatchSchema
+    .nullable()
+    .describe('deliver a JSON array of events per request; null: one event per request'),
+};
+
 export const webhookBodySchema = z
   .strictObject({
     url: z.url(),
-    eventTypes: z.array(eventTypeSchema).default([]),
+    eventTypes: webhookSettings.eventTypes.default([]),
     secret: z
       .string()
       .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64')
       .optional(),
+    maxInFlight: webhookSettings.maxInFlight.default(32),
+    batch: webhookSettings.batch.default(null),
   })
   .meta({ id: 'CreateWebhook' });
+
+export const webhookUpdateSchema = z
+  .object({
+    url: z.url().optional(),
+    eventTypes: webhookSettings.eventTypes.optional(),
+    maxInFlight: webhookSettings.maxInFlight.optional(),
+    batch: webhookSettings.batch.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'give at least one field to change' })
+  .meta({ id: 'UpdateWebhook' });
 
 export const webhookSchema = z
   .object({
     id: z.string(),
     url: z.string(),
     eventTypes: z.array(z.string()),
-    cursor: z.number().int(),
-    attempts: z.number().int(),
+    maxInFlight: z.number().int(),
+    batch: webhookBatchSchema.nullable(),
+    cursor: z
+      .number()
+      .int()
+      .describe('every event up to this cursor is delivered or dead-lettered'),
+    lagSeconds: z
+      .number()
+      .describe('age of the oldest event not yet delivered; 0 when caught up with the log'),
+    pending: z.number().int().describe('events read past the cursor and not yet delivered'),
+    attempts: z.number().int().describe('attempts of the longest-failing pending delivery'),
     nextAttemptAt: z.string().nullable(),
     lastError: z.string().nullable(),
     createdAt: z.string(),

@@ -49,8 +49,32 @@ export function createMetrics() {
     }),
     webhookDeliveries: new Counter({
       name: 'threadline_webhook_deliveries_total',
-      help: 'Webhook delivery attempts by outcome',
+      help: 'Webhook delivery requests by outcome',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    webhookLag: new Gauge({
+      name: 'threadline_webhook_delivery_lag_seconds',
+      help: 'Age of the oldest event a subscription has not delivered yet (0: caught up with the log)',
+      labelNames: ['subscription'],
+      registers: [registry],
+    }),
+    webhookInFlight: new Gauge({
+      name: 'threadline_webhook_deliveries_in_flight',
+      help: 'Webhook requests sent and not yet recorded, per subscription',
+      labelNames: ['subscription'],
+      registers: [registry],
+    }),
+    webhookRetries: new Counter({
+      name: 'threadline_webhook_retries_total',
+      help: 'Failed webhook deliveries scheduled to be tried again, per subscription',
+      labelNames: ['subscription'],
+      registers: [registry],
+    }),
+    webhookDeadLetters: new Counter({
+      name: 'threadline_webhook_dead_letters_total',
+      help: 'Events a subscription gave up on, per subscription',
+      labelNames: ['subscription'],
       registers: [registry],
     }),
   };

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockConnector, type MockPayload } from '@threadline/connector-kit';
 import {
   deletePrefix,
@@ -139,6 +141,7 @@ describe.skipIf(postgresMissing !== undefined || redisMissing !== undefined)(
             REDIS_URL: testRedisUrl,
             THREADLINE_REDIS_PREFIX: prefix,
             THREADLINE_LISTENER_LEASE: '900ms',
+            THREADLINE_ALLOW_PRIVATE_WEBHOOKS: '1',
             THREADLINE_INSTANCE_ID: `instance-${index}`,
           },
         });
@@ -208,6 +211,83 @@ describe.skipIf(postgresMissing !== undefined || redisMissing !== undefined)(
       await holder.app.gateway.close();
       await other.email.becomes(true);
       expect(other.app.gateway.scaleOut.holdsListeners).toBe(true);
+    });
+
+    it('delivers webhooks from the lease holder only; the next holder goes on where it stopped', async () => {
+      const arrivals: ThreadlineEvent[] = [];
+      const sink = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk) => {
+          body += chunk;
+        });
+        request.on('end', () => {
+          arrivals.push(JSON.parse(body) as ThreadlineEvent);
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+      try {
+        const [a, b] = await startInstances(2, 'webhooks');
+        const [holder, other] = a!.email.listening ? [a!, b!] : [b!, a!];
+        const created = await other.api('/v1/webhooks', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hooks`,
+            eventTypes: ['message.received'],
+          }),
+        });
+        expect(created.status).toBe(201);
+        const { id } = (await created.json()) as { id: string };
+        const ingest = async (instance: Instance, index: number) => {
+          const response = await instance.deliver(instance.sms, {
+            kind: 'message',
+            id: `SMhook${index}`,
+            from: `+1415555${String(4000 + (index % 3))}`,
+            content: { type: 'text', text: `message ${index}` },
+          });
+          expect(response.status).toBe(200);
+        };
+        const arrived = async (count: number) => {
+          const deadline = Date.now() + 15_000;
+          while (arrivals.length < count && Date.now() < deadline)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(arrivals).toHaveLength(count);
+        };
+        for (let index = 0; index < 6; index++) await ingest(index % 2 ? a! : b!, index);
+        await arrived(6);
+        running.splice(running.indexOf(holder), 1);
+        await holder.app.gateway.close();
+        await other.email.becomes(true);
+        for (let index = 6; index < 9; index++) await ingest(other, index);
+        await arrived(9);
+        // each event once (the holder recorded what it delivered before it let go), and every
+        // customer's messages in order
+        expect(new Set(arrivals.map((event) => event.id)).size).toBe(9);
+        const byConversation = new Map<string, number[]>();
+        for (const event of arrivals) {
+          const message = (event as Extract<ThreadlineEvent, { type: 'message.received' }>).data
+            .message;
+          byConversation.set(message.conversationId, [
+            ...(byConversation.get(message.conversationId) ?? []),
+            event.cursor,
+          ]);
+        }
+        expect(byConversation.size).toBe(3);
+        for (const cursors of byConversation.values())
+          expect(cursors).toEqual([...cursors].sort((x, y) => x - y));
+        const deadline = Date.now() + 15_000;
+        let view = { pending: -1, lagSeconds: -1, cursor: 0 };
+        while (view.pending !== 0 && Date.now() < deadline) {
+          view = (await (await other.api(`/v1/webhooks/${id}`)).json()) as typeof view;
+          if (view.pending !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(view).toMatchObject({ pending: 0, lagSeconds: 0 });
+        expect(view.cursor).toBe(Math.max(...arrivals.map((event) => event.cursor)));
+      } finally {
+        sink.closeAllConnections();
+        await new Promise((resolve) => sink.close(resolve));
+      }
     });
 
     it('sends through a single-listener connector from the instance that holds it', async () => {

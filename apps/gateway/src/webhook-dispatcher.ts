@@ -1,10 +1,12 @@
 import { httpFetch } from '@threadline/connector-kit';
 import type { Clock, EventHub, IdGenerator, Store, WebhookSubscription } from '@threadline/engine';
-import type { ThreadlineEvent } from '@threadline/schema';
-import { Webhook } from 'standardwebhooks';
 import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import {
+  createSubscriptionDeliveries,
+  type SubscriptionDeliveries,
+} from './subscription-deliveries.js';
 
 export interface WebhookDispatcherOptions {
   store: Store;
@@ -15,204 +17,181 @@ export interface WebhookDispatcherOptions {
   log: Logger;
   metrics: Metrics;
   fetch?: typeof fetch;
-  /** How often due retries are looked for. */
+  /** How often subscriptions are read again and due retries looked for. */
   pollMs?: number;
   timeoutMs?: number;
 }
 
 /**
- * Delivers the event log to webhook subscriptions, in cursor order, one event at a time per
- * subscription, signed per the Standard Webhooks spec. A failed delivery is retried with
- * exponential backoff; after `giveUpAfterMs` of failures the event is dead-lettered and the
- * subscription moves on. Progress is the subscription's cursor in the store, so a restart
- * resumes where it stopped.
+ * Delivers the event log to webhook subscriptions, signed per the Standard Webhooks spec.
+ * Each subscription runs its own deliveries (`subscription-deliveries.ts`): concurrent across
+ * conversations, in order within one, retried per lane, paused as a whole when its endpoint
+ * is down. This module keeps the set of subscriptions current (a poll, and changes made here),
+ * wakes them on commits and at their retry times, and publishes their gauges. It runs where
+ * the listeners' lease is (see scale-out.ts); a new holder resumes from the stored progress.
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   const fetcher = options.fetch ?? httpFetch;
-  const busy = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
+  const pollMs = options.pollMs ?? 500;
+  const subscriptions = new Map<string, SubscriptionDeliveries>();
+  const work = new Set<Promise<unknown>>();
+  let running = false;
+  /** Between start and stop, or inside runOnce. */
+  let active = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let wakeTimer: NodeJS.Timeout | undefined;
+  let wakeTimerAt = Number.POSITIVE_INFINITY;
   let unsubscribe: (() => void) | undefined;
-  let stopped = true;
-  const inFlight = new Set<Promise<void>>();
+  let syncing: Promise<void> | undefined;
 
-  function matches(subscription: WebhookSubscription, event: ThreadlineEvent): boolean {
-    return subscription.eventTypes.length === 0 || subscription.eventTypes.includes(event.type);
-  }
-
-  async function post(
-    subscription: WebhookSubscription,
-    event: ThreadlineEvent,
-  ): Promise<string | null> {
-    const payload = JSON.stringify(event);
-    const timestamp = options.clock.now();
-    const signature = new Webhook(subscription.secret).sign(event.id, timestamp, payload);
-    try {
-      const response = await fetcher(subscription.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Threadline-Webhooks/1',
-          'webhook-id': event.id,
-          'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-          'webhook-signature': signature,
-        },
-        body: payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      return response.ok ? null : `HTTP ${response.status}`;
-    } catch (error) {
-      return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    }
-  }
-
-  async function deliver(subscriptionId: string): Promise<void> {
-    let subscription = await options.store.read.getWebhook(subscriptionId);
-    while (subscription?.enabled && !stopped) {
-      const now = options.clock.now();
-      if (subscription.nextAttemptAt && subscription.nextAttemptAt > now.toISOString()) return;
-      const events = await options.store.read.listEvents(subscription.cursor, 100);
-      if (events.length === 0) return;
-      let cursor = subscription.cursor;
-      let failure: { event: ThreadlineEvent; error: string } | null = null;
-      for (const event of events) {
-        if (!matches(subscription, event)) {
-          cursor = event.cursor;
-          continue;
-        }
-        const error = await post(subscription, event);
-        options.metrics.webhookDeliveries.inc({ outcome: error ? 'failed' : 'delivered' });
-        if (error) {
-          failure = { event, error };
-          break;
-        }
-        cursor = event.cursor;
-        subscription = {
-          ...subscription,
-          cursor,
-          attempts: 0,
-          nextAttemptAt: null,
-          firstFailureAt: null,
-          lastError: null,
-        };
-        await options.store.write((tx) => tx.updateWebhook(subscription!));
-      }
-      const latest: WebhookSubscription | undefined =
-        await options.store.read.getWebhook(subscriptionId);
-      if (!latest) return;
-      if (!failure) {
-        subscription = { ...latest, cursor: Math.max(latest.cursor, cursor) };
-        await options.store.write((tx) => tx.updateWebhook(subscription!));
-        continue;
-      }
-      const attempts = latest.attempts + 1;
-      const firstFailureAt = latest.firstFailureAt ?? now.toISOString();
-      const failingFor = now.getTime() - new Date(firstFailureAt).getTime();
-      if (failingFor >= options.retry.giveUpAfterMs) {
-        const deadLetter = {
-          id: options.ids.next(),
-          subscriptionId,
-          eventId: failure.event.id,
-          cursor: failure.event.cursor,
-          attempts,
-          lastError: failure.error,
-          createdAt: now.toISOString(),
-        };
-        subscription = {
-          ...latest,
-          cursor: failure.event.cursor,
-          attempts: 0,
-          nextAttemptAt: null,
-          firstFailureAt: null,
-          lastError: failure.error,
-        };
-        await options.store.write(async (tx) => {
-          await tx.insertDeadLetter(deadLetter);
-          await tx.updateWebhook(subscription!);
-        });
-        options.log.warn(
-          { subscriptionId, eventId: failure.event.id, attempts },
-          'webhook event dead-lettered',
-        );
-        continue;
-      }
-      const delay = Math.min(options.retry.maxMs, options.retry.baseMs * 2 ** (attempts - 1));
-      subscription = {
-        ...latest,
-        cursor: Math.max(latest.cursor, cursor),
-        attempts,
-        firstFailureAt,
-        lastError: failure.error,
-        nextAttemptAt: new Date(now.getTime() + delay).toISOString(),
-      };
-      await options.store.write((tx) => tx.updateWebhook(subscription!));
-      options.log.info(
-        { subscriptionId, attempts, delayMs: delay, error: failure.error },
-        'webhook delivery failed; retrying',
-      );
-      return;
-    }
-  }
-
-  function kick(subscriptionId: string): void {
-    if (busy.has(subscriptionId) || stopped) return;
-    busy.add(subscriptionId);
-    const run = deliver(subscriptionId)
-      .catch((error) =>
-        options.log.error({ subscriptionId, error: String(error) }, 'webhook dispatcher failed'),
+  function track(promise: Promise<unknown>): void {
+    const tracked = promise
+      .catch((error: unknown) =>
+        options.log.error({ error: String(error) }, 'webhook dispatcher failed'),
       )
-      .finally(() => {
-        busy.delete(subscriptionId);
-        inFlight.delete(run);
-      });
-    inFlight.add(run);
+      .finally(() => work.delete(tracked));
+    work.add(tracked);
   }
 
-  // The subscriptions, read on every poll and after a change on this instance. A commit kicks
-  // them without a query; one made on another instance is found by the next poll (deliveries
-  // start from the subscription's cursor, so it misses nothing).
-  let subscriptions: WebhookSubscription[] | undefined;
-
-  async function kickAll(): Promise<void> {
-    subscriptions = await options.store.read.listWebhooks();
-    for (const subscription of subscriptions) kick(subscription.id);
+  function wakeAt(at: number): void {
+    if (!running || at >= wakeTimerAt) return;
+    if (wakeTimer) clearTimeout(wakeTimer);
+    wakeTimerAt = at;
+    wakeTimer = setTimeout(
+      () => {
+        wakeTimer = undefined;
+        wakeTimerAt = Number.POSITIVE_INFINITY;
+        for (const deliveries of subscriptions.values()) deliveries.pump();
+      },
+      Math.max(0, at - options.clock.now().getTime()),
+    );
   }
 
-  function kickKnown(): void {
-    if (!subscriptions) void kickAll();
-    else for (const subscription of subscriptions) kick(subscription.id);
+  function open(subscription: WebhookSubscription): SubscriptionDeliveries {
+    return createSubscriptionDeliveries(subscription, {
+      store: options.store,
+      clock: options.clock,
+      ids: options.ids,
+      retry: options.retry,
+      log: options.log,
+      metrics: options.metrics,
+      fetch: fetcher,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      track,
+      wakeAt,
+    });
+  }
+
+  /** Reads the subscriptions: new ones start, changed ones take their settings, replays restart. */
+  async function sync(): Promise<void> {
+    const stored = await options.store.read.listWebhooks();
+    if (!active) return;
+    const seen = new Set<string>();
+    for (const subscription of stored) {
+      seen.add(subscription.id);
+      const current = subscriptions.get(subscription.id);
+      const replayId = subscription.replay?.id ?? null;
+      const replayAsked = replayId !== null && replayId !== current?.replayId;
+      if (current && !current.closed && !replayAsked) {
+        current.update(subscription);
+        continue;
+      }
+      current?.close();
+      subscriptions.set(subscription.id, open(subscription));
+    }
+    for (const [id, deliveries] of subscriptions) {
+      if (seen.has(id)) continue;
+      deliveries.close();
+      subscriptions.delete(id);
+    }
+  }
+
+  /** One sync at a time; a change while one runs is picked up by another right after. */
+  function resync(): Promise<void> {
+    const next = (syncing ?? Promise.resolve()).then(sync);
+    const settled = next.catch((error: unknown) =>
+      options.log.warn({ error: String(error) }, 'could not read webhook subscriptions'),
+    );
+    syncing = settled;
+    track(settled);
+    return settled;
+  }
+
+  function stopTimers(): void {
+    if (pollTimer) clearTimeout(pollTimer);
+    if (wakeTimer) clearTimeout(wakeTimer);
+    pollTimer = undefined;
+    wakeTimer = undefined;
+    wakeTimerAt = Number.POSITIVE_INFINITY;
   }
 
   return {
     start() {
-      if (!stopped) return;
-      stopped = false;
-      unsubscribe = options.hub.subscribe(kickKnown);
+      if (running) return;
+      running = true;
+      active = true;
+      unsubscribe = options.hub.subscribe((events) => {
+        for (const deliveries of subscriptions.values()) deliveries.logChanged(events);
+      });
       const poll = () => {
-        void kickAll();
-        timer = setTimeout(poll, options.pollMs ?? 500);
+        void resync().then(() => {
+          // commits another instance made without a signal are found here
+          for (const deliveries of subscriptions.values()) {
+            deliveries.logChanged([]);
+            deliveries.pump();
+            deliveries.observe();
+          }
+        });
+        pollTimer = setTimeout(poll, pollMs);
       };
       poll();
     },
     /** A subscription was created, changed or deleted on this instance: read them again. */
     subscriptionsChanged() {
-      subscriptions = undefined;
-      if (!stopped) void kickAll();
+      if (active) void resync();
     },
-    /** Deliver everything due now and wait for it (tests). */
+    /** Delivery state of a subscription delivered by this instance, or undefined. */
+    status(
+      id: string,
+    ): { lagSeconds: number; inFlight: number; cursor: number; pending: number } | undefined {
+      const deliveries = subscriptions.get(id);
+      if (!deliveries || deliveries.closed) return undefined;
+      return {
+        lagSeconds: deliveries.lagSeconds(),
+        inFlight: deliveries.inFlight,
+        cursor: deliveries.low,
+        pending: deliveries.pending,
+      };
+    },
+    /** Deliver everything due now, partial batches included, and wait for it (tests). */
     async runOnce() {
-      const wasStopped = stopped;
-      stopped = false;
-      await kickAll();
-      while (inFlight.size) await Promise.all([...inFlight]);
-      stopped = wasStopped;
+      const wasActive = active;
+      active = true;
+      try {
+        await resync();
+        for (const deliveries of subscriptions.values()) {
+          deliveries.logChanged([]);
+          deliveries.pump(true);
+        }
+        while (work.size > 0) {
+          await Promise.all([...work]);
+          for (const deliveries of subscriptions.values()) deliveries.pump(true);
+        }
+      } finally {
+        active = wasActive;
+      }
     },
+    /** Stop sending, wait for what is out and its record; a later start resumes from the store. */
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
+      running = false;
+      active = false;
+      stopTimers();
       unsubscribe?.();
-      await Promise.all([...inFlight]);
+      unsubscribe = undefined;
+      for (const deliveries of subscriptions.values()) deliveries.drain();
+      while (work.size > 0) await Promise.all([...work]);
+      for (const deliveries of subscriptions.values()) deliveries.close();
+      subscriptions.clear();
     },
   };
 }

@@ -130,20 +130,50 @@ export interface ListEventsQuery {
   types?: EventType[];
 }
 
+/** Several events per request: sent when `maxEvents` are ready or the oldest waited `maxWaitMs`. */
+export interface WebhookBatch {
+  /** 1–1000. */
+  maxEvents: number;
+  /** 0–60,000. */
+  maxWaitMs: number;
+}
+
 export interface CreateWebhookInput {
   url: string;
   /** Event types to deliver; all when empty. */
   eventTypes?: EventType[];
   /** A Standard Webhooks secret (`whsec_` + base64); the gateway makes one when omitted. */
   secret?: string;
+  /**
+   * Requests in flight at once (1–1000, default 32). Events of one conversation still arrive
+   * one at a time, in order.
+   */
+  maxInFlight?: number;
+  /** Deliver a JSON array of events per request (verify with `verifyWebhookBatch`); null: one each. */
+  batch?: WebhookBatch | null;
+}
+
+export interface UpdateWebhookInput {
+  url?: string;
+  eventTypes?: EventType[];
+  maxInFlight?: number;
+  batch?: WebhookBatch | null;
+  enabled?: boolean;
 }
 
 export interface WebhookSubscription {
   id: string;
   url: string;
   eventTypes: string[];
-  /** The cursor of the last event delivered (or skipped). */
+  maxInFlight: number;
+  batch: WebhookBatch | null;
+  /** Every event up to this cursor is delivered or dead-lettered. */
   cursor: number;
+  /** Age of the oldest event not yet delivered, in seconds; 0 when caught up with the log. */
+  lagSeconds: number;
+  /** Events read past `cursor` and not yet delivered. */
+  pending: number;
+  /** Attempts of the longest-failing pending delivery, its next try and last error. */
   attempts: number;
   nextAttemptAt: string | null;
   lastError: string | null;

@@ -13,4 +13,4 @@ export {
   type ThreadlineClientSettings,
 } from './threadline-client.js';
 export * from './threadline-client-error.js';
-export { verifyWebhook, type WebhookHeaders } from './verify-webhook.js';
+export { verifyWebhook, verifyWebhookBatch, type WebhookHeaders } from './verify-webhook.js';

@@ -20,6 +20,7 @@ import type {
   SendMessageInput,
   SendOptions,
   ThreadlineEvent,
+  UpdateWebhookInput,
   WebhookSubscription,
 } from './api-types.js';
 import {
@@ -225,6 +226,22 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     },
     async list(options?: RequestOptions): Promise<WebhookSubscription[]> {
       return (await get<{ data: WebhookSubscription[] }>('/v1/webhooks', undefined, options)).data;
+    },
+    /** One subscription with its delivery state: `lagSeconds` behind the event log. */
+    get(id: string, options?: RequestOptions): Promise<WebhookSubscription> {
+      return get<WebhookSubscription>(`/v1/webhooks/${segment(id)}`, undefined, options);
+    },
+    /** Change URL, event types, concurrency, batching or enabled. */
+    update(
+      id: string,
+      input: UpdateWebhookInput,
+      options: RequestOptions = {},
+    ): Promise<WebhookSubscription> {
+      return transport.json<WebhookSubscription>('PATCH', `/v1/webhooks/${segment(id)}`, {
+        body: input,
+        signal: options.signal,
+        retry: false,
+      });
     },
     delete(id: string, options: RequestOptions = {}): Promise<void> {
       return transport.empty('DELETE', `/v1/webhooks/${segment(id)}`, {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKey, startTestGateway, type TestGateway } from './test-support/start-test-gateway.js';
 import { createThreadlineClient } from './threadline-client.js';
 import { WebhookVerificationError } from './threadline-client-error.js';
-import { verifyWebhook } from './verify-webhook.js';
+import { verifyWebhook, verifyWebhookBatch } from './verify-webhook.js';
 
 const secret = `whsec_${Buffer.from('a secret of the receiving app').toString('base64')}`;
 const event = {
@@ -60,6 +60,19 @@ describe('verifyWebhook', () => {
   it('refuses a signed body that is not an event', () => {
     const body = JSON.stringify({ hello: 'world' });
     expect(() => verifyWebhook(secret, signed(body), body)).toThrow(/not a Threadline event/);
+  });
+
+  it('returns the events of a signed batch, and refuses a batch with a stranger in it', () => {
+    const body = JSON.stringify([event, { ...event, id: '01JD0000000000000000000001', cursor: 8 }]);
+    expect(verifyWebhookBatch(secret, signed(body), body).map((item) => item.cursor)).toEqual([
+      7, 8,
+    ]);
+    const mixed = JSON.stringify([event, { hello: 'world' }]);
+    expect(() => verifyWebhookBatch(secret, signed(mixed), mixed)).toThrow(/array of Threadline/);
+    const single = JSON.stringify(event);
+    expect(() => verifyWebhookBatch(secret, signed(single), single)).toThrow(
+      WebhookVerificationError,
+    );
   });
 });
 
@@ -127,5 +140,39 @@ describe('webhook subscriptions against a gateway', () => {
     expect(await client.webhooks.deadLetters(subscription.id)).toEqual([]);
     await client.webhooks.delete(subscription.id);
     expect(await client.webhooks.list()).toEqual([]);
+  });
+
+  it('switches a subscription to batches, whose deliveries verifyWebhookBatch checks', async () => {
+    const client = createThreadlineClient({ baseUrl: gateway.baseUrl, apiKey });
+    const subscription = await client.webhooks.create({
+      url: receiverUrl,
+      eventTypes: ['message.received'],
+    });
+    expect(subscription).toMatchObject({ maxInFlight: 32, batch: null, lagSeconds: 0 });
+    const updated = await client.webhooks.update(subscription.id, {
+      maxInFlight: 8,
+      batch: { maxEvents: 2, maxWaitMs: 10 },
+    });
+    expect(updated).toMatchObject({ maxInFlight: 8, batch: { maxEvents: 2, maxWaitMs: 10 } });
+    deliveries.length = 0;
+    const delivered = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    for (const index of [1, 2])
+      await gateway.deliver(gateway.sms, {
+        kind: 'message',
+        id: `SM-batch-${index}`,
+        from: '+14155550778',
+        content: { type: 'text', text: `batch ${index}` },
+      });
+    await delivered;
+    const events = deliveries.flatMap((delivery) =>
+      verifyWebhookBatch(subscription.secret!, delivery.headers, delivery.body),
+    );
+    expect(events.length).toBeGreaterThan(0);
+    expect(deliveries[0]!.headers['webhook-id']).toMatch(/^batch_/);
+    const read = await client.webhooks.get(subscription.id);
+    expect(read.batch).toEqual({ maxEvents: 2, maxWaitMs: 10 });
+    await client.webhooks.delete(subscription.id);
   });
 });

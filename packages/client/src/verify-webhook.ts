@@ -37,25 +37,49 @@ export function verifyWebhook(
   headers: WebhookHeaders,
   body: string | Uint8Array,
 ): ThreadlineEvent {
+  const verified = verifiedBody(secret, headers, body);
+  if (!isEvent(verified))
+    throw new WebhookVerificationError('webhook rejected: the body is not a Threadline event');
+  return verified;
+}
+
+/**
+ * Checks a batched delivery (a subscription with `batch`) and returns its events, in the
+ * order sent: each conversation's in cursor order. The `webhook-id` names the batch and is
+ * the same on every retry of it. Throws as `verifyWebhook` does.
+ */
+export function verifyWebhookBatch(
+  secret: string,
+  headers: WebhookHeaders,
+  body: string | Uint8Array,
+): ThreadlineEvent[] {
+  const verified = verifiedBody(secret, headers, body);
+  if (!Array.isArray(verified) || !verified.every(isEvent))
+    throw new WebhookVerificationError(
+      'webhook rejected: the body is not an array of Threadline events',
+    );
+  return verified;
+}
+
+function verifiedBody(secret: string, headers: WebhookHeaders, body: string | Uint8Array) {
   const payload = typeof body === 'string' ? body : Buffer.from(body);
-  let verified: unknown;
   try {
-    verified = new Webhook(secret).verify(payload, headerRecord(headers));
+    return new Webhook(secret).verify(payload, headerRecord(headers)) as unknown;
   } catch (error) {
     throw new WebhookVerificationError(
       `webhook rejected: ${error instanceof Error ? error.message : String(error)}`,
       error,
     );
   }
-  const event = verified as Partial<ThreadlineEvent> | null;
-  if (
-    !event ||
-    typeof event !== 'object' ||
-    typeof event.id !== 'string' ||
-    typeof event.type !== 'string' ||
-    typeof event.cursor !== 'number'
-  ) {
-    throw new WebhookVerificationError('webhook rejected: the body is not a Threadline event');
-  }
-  return event as ThreadlineEvent;
+}
+
+function isEvent(value: unknown): value is ThreadlineEvent {
+  const event = value as Partial<ThreadlineEvent> | null;
+  return (
+    !!event &&
+    typeof event === 'object' &&
+    typeof event.id === 'string' &&
+    typeof event.type === 'string' &&
+    typeof event.cursor === 'number'
+  );
 }

@@ -27,6 +27,7 @@ import type {
   QuarantineEntry,
   Store,
   StoreTransaction,
+  WebhookProgress,
   WebhookSubscription,
 } from './ports.js';
 import { StoreConstraintError } from './ports.js';
@@ -199,8 +200,19 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
     this.data().webhooks.set(subscription.id, copy(subscription));
   }
   async updateWebhook(subscription: WebhookSubscription) {
-    if (this.data().webhooks.has(subscription.id))
-      this.data().webhooks.set(subscription.id, copy(subscription));
+    const current = this.data().webhooks.get(subscription.id);
+    // the dispatcher's progress is kept apart: a settings change never overwrites it
+    if (current)
+      this.data().webhooks.set(subscription.id, {
+        ...copy(subscription),
+        progress: current.progress,
+      });
+  }
+  async saveWebhookProgress(id: string, progress: WebhookProgress) {
+    const current = this.data().webhooks.get(id);
+    if (!current) return false;
+    this.data().webhooks.set(id, { ...current, progress: copy(progress) });
+    return true;
   }
   async deleteWebhook(id: string) {
     return this.data().webhooks.delete(id);

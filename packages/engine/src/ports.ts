@@ -73,21 +73,53 @@ export interface IdempotencyRecord {
   expiresAt: string;
 }
 
+/** Several events in one request: sent when `maxEvents` are ready or the oldest waited `maxWaitMs`. */
+export interface WebhookBatching {
+  maxEvents: number;
+  maxWaitMs: number;
+}
+
+/** Retry state of a delivery that has failed and is waiting to be tried again. */
+export interface WebhookDeliveryFailure {
+  cursor: number;
+  attempts: number;
+  firstFailureAt: string;
+  nextAttemptAt: string;
+  lastError: string;
+}
+
+/**
+ * How far a subscription's deliveries got, written by the dispatcher alone (settings are
+ * written by the API: the two never overwrite each other).
+ */
+export interface WebhookProgress {
+  /** Low-water mark: every event at or below it is delivered, dead-lettered or not subscribed to. */
+  cursor: number;
+  /** Highest cursor read into the delivery lanes. */
+  readTo: number;
+  /** Cursors in (cursor, readTo] not yet delivered; every other event in that range is done. */
+  pending: number[];
+  /** Retry state of the pending deliveries that failed. */
+  failures: WebhookDeliveryFailure[];
+  /** The last replay (see `WebhookSubscription.replay`) the progress starts from. */
+  replayId: string | null;
+}
+
 export interface WebhookSubscription {
   id: string;
   url: string;
   /** Event types delivered; empty = all. */
   eventTypes: EventType[];
   secret: string;
-  /** Cursor of the last event delivered (or dead-lettered). */
-  cursor: number;
-  /** Attempts for the event after `cursor`, and when to try again. */
-  attempts: number;
-  nextAttemptAt: string | null;
-  firstFailureAt: string | null;
-  lastError: string | null;
+  /** Requests in flight at once; events of one conversation still go one at a time, in order. */
+  maxInFlight: number;
+  /** Several events per request, or null: one event per request. */
+  batch: WebhookBatching | null;
+  /** A replay asked through the API: deliveries start again after `after`, once per `id`. */
+  replay: { id: string; after: number } | null;
   createdAt: string;
   enabled: boolean;
+  progress: WebhookProgress;
 }
 
 export interface DeadLetter {
@@ -204,8 +236,12 @@ export interface StoreTransaction extends StoreReader {
   insertPendingStatus(status: PendingStatus): Promise<void>;
   takePendingStatuses(connectorId: string, externalId: string): Promise<PendingStatus[]>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+  /** Stores the subscription, settings and progress. */
   insertWebhook(subscription: WebhookSubscription): Promise<void>;
+  /** Changes the settings; the stored progress stays as it is. */
   updateWebhook(subscription: WebhookSubscription): Promise<void>;
+  /** Records delivery progress; false when the subscription is gone. */
+  saveWebhookProgress(id: string, progress: WebhookProgress): Promise<boolean>;
   deleteWebhook(id: string): Promise<boolean>;
   insertDeadLetter(entry: DeadLetter): Promise<void>;
   insertApiKey(key: ApiKeyRecord): Promise<void>;

@@ -1,6 +1,26 @@
 import type { Pool, PoolClient } from 'pg';
 
 /**
+ * Webhook delivery progress in its own column, written by the dispatcher alone, apart from the
+ * settings the API writes; subscriptions get the concurrency and batching settings.
+ */
+const webhookDeliveryProgress = `
+  ALTER TABLE webhooks ADD COLUMN progress JSON;
+  UPDATE webhooks SET progress = json_build_object(
+    'cursor', (data->>'cursor')::bigint,
+    'readTo', (data->>'cursor')::bigint,
+    'pending', json_build_array(),
+    'failures', json_build_array(),
+    'replayId', NULL
+  );
+  UPDATE webhooks SET data = (
+    (data::jsonb - 'cursor' - 'attempts' - 'nextAttemptAt' - 'firstFailureAt' - 'lastError')
+    || '{"maxInFlight": 32, "batch": null, "replay": null}'::jsonb
+  )::json;
+  ALTER TABLE webhooks ALTER COLUMN progress SET NOT NULL;
+`;
+
+/**
  * Schema versions, applied in order; `threadline_migrations` records the ones applied.
  * Times are ISO 8601 text (they sort as they compare, like the embedded store); documents
  * are `json` (kept byte for byte, key order included, so stored content compares equal to
@@ -180,6 +200,7 @@ export const migrations: string[] = [
   END;
   $$;
   `,
+  webhookDeliveryProgress,
 ];
 
 /** Quotes an identifier (a schema name) for SQL. */

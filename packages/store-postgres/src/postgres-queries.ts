@@ -7,6 +7,7 @@ import type {
   MediaRecord,
   QuarantineEntry,
   StoreReader,
+  WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
 import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '@threadline/schema';
@@ -213,13 +214,11 @@ export class Queries implements StoreReader {
       : undefined;
   }
   async listWebhooks() {
-    return (await this.run('SELECT data FROM webhooks ORDER BY id')).map(
-      (row) => row.data as WebhookSubscription,
-    );
+    return (await this.run('SELECT data, progress FROM webhooks ORDER BY id')).map(webhookFromRow);
   }
   async getWebhook(id: string) {
-    const row = await this.one('SELECT data FROM webhooks WHERE id = $1', [id]);
-    return row ? (row.data as WebhookSubscription) : undefined;
+    const row = await this.one('SELECT data, progress FROM webhooks WHERE id = $1', [id]);
+    return row ? webhookFromRow(row) : undefined;
   }
   async listDeadLetters(subscriptionId: string) {
     return (
@@ -286,6 +285,14 @@ export function toIdentity(row: Row): Identity {
     verified: row.verified === true,
     source: String(row.source) as Identity['source'],
     createdAt: String(row.created_at),
+  };
+}
+
+/** A subscription from its settings and the dispatcher's progress, stored apart. */
+function webhookFromRow(row: Row): WebhookSubscription {
+  return {
+    ...(row.data as Omit<WebhookSubscription, 'progress'>),
+    progress: row.progress as WebhookProgress,
   };
 }
 

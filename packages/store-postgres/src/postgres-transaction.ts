@@ -8,6 +8,7 @@ import type {
   PendingStatus,
   QuarantineEntry,
   StoreTransaction,
+  WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
 import type {
@@ -581,17 +582,30 @@ export class Transaction extends Queries implements StoreTransaction {
     );
   }
   async insertWebhook(subscription: WebhookSubscription) {
+    const { progress, ...settings } = subscription;
     await this.defer(
       `webhooks:${subscription.id}`,
-      'INSERT INTO webhooks (id, data) VALUES ($1, $2)',
-      [subscription.id, json(subscription)],
+      'INSERT INTO webhooks (id, data, progress) VALUES ($1, $2, $3)',
+      [subscription.id, json(settings), json(progress)],
     );
   }
   async updateWebhook(subscription: WebhookSubscription) {
+    // the dispatcher's progress is its own column: a settings change never overwrites it
+    const { progress: _progress, ...settings } = subscription;
     await this.defer(`webhooks:${subscription.id}`, 'UPDATE webhooks SET data = $1 WHERE id = $2', [
-      json(subscription),
+      json(settings),
       subscription.id,
     ]);
+  }
+  async saveWebhookProgress(id: string, progress: WebhookProgress) {
+    return (
+      (
+        await this.run('UPDATE webhooks SET progress = $1 WHERE id = $2 RETURNING id', [
+          json(progress),
+          id,
+        ])
+      ).length > 0
+    );
   }
   async deleteWebhook(id: string) {
     return (await this.run('DELETE FROM webhooks WHERE id = $1 RETURNING id', [id])).length > 0;

@@ -1,5 +1,26 @@
 import type Database from 'better-sqlite3';
 
+/**
+ * Webhook delivery progress in its own column, written by the dispatcher alone, apart from the
+ * settings the API writes; subscriptions get the concurrency and batching settings.
+ */
+const webhookDeliveryProgress = `
+  ALTER TABLE webhooks ADD COLUMN progress TEXT;
+  UPDATE webhooks SET progress = json_object(
+    'cursor', json_extract(data, '$.cursor'),
+    'readTo', json_extract(data, '$.cursor'),
+    'pending', json('[]'),
+    'failures', json('[]'),
+    'replayId', NULL
+  );
+  UPDATE webhooks SET data = json_set(
+    json_remove(data, '$.cursor', '$.attempts', '$.nextAttemptAt', '$.firstFailureAt', '$.lastError'),
+    '$.maxInFlight', 32,
+    '$.batch', json('null'),
+    '$.replay', json('null')
+  );
+`;
+
 /** Schema versions, applied in order; `PRAGMA user_version` records the last one applied. */
 export const migrations: string[] = [
   `
@@ -132,6 +153,7 @@ export const migrations: string[] = [
   CREATE UNIQUE INDEX one_open_conversation ON conversations (contact_id, inbox_id)
     WHERE status = 'open' AND merged_into_id IS NULL;
   `,
+  webhookDeliveryProgress,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -14,6 +14,7 @@ import type {
   Store,
   StoreReader,
   StoreTransaction,
+  WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
 import type {
@@ -56,6 +57,12 @@ interface PendingWrite {
 
 const json = (value: unknown) => JSON.stringify(value);
 const parse = <T>(value: unknown): T => JSON.parse(String(value)) as T;
+
+/** A subscription from its settings and the dispatcher's progress, stored apart. */
+const webhookFromRow = (row: Row): WebhookSubscription => ({
+  ...parse<Omit<WebhookSubscription, 'progress'>>(row.data),
+  progress: parse<WebhookProgress>(row.progress),
+});
 
 /** Typed queries over one connection (the writer, or the read-only reader). */
 class Queries implements StoreReader {
@@ -238,13 +245,11 @@ class Queries implements StoreReader {
       : undefined;
   }
   async listWebhooks() {
-    return this.all('SELECT data FROM webhooks ORDER BY id').map((row) =>
-      parse<WebhookSubscription>(row.data),
-    );
+    return this.all('SELECT data, progress FROM webhooks ORDER BY id').map(webhookFromRow);
   }
   async getWebhook(id: string) {
-    const row = this.get('SELECT data FROM webhooks WHERE id = ?', id);
-    return row ? parse<WebhookSubscription>(row.data) : undefined;
+    const row = this.get('SELECT data, progress FROM webhooks WHERE id = ?', id);
+    return row ? webhookFromRow(row) : undefined;
   }
   async listDeadLetters(subscriptionId: string) {
     return this.all(
@@ -510,10 +515,22 @@ class Transaction extends Queries implements StoreTransaction {
     );
   }
   async insertWebhook(subscription: WebhookSubscription) {
-    this.run('INSERT INTO webhooks (id, data) VALUES (?, ?)', subscription.id, json(subscription));
+    const { progress, ...settings } = subscription;
+    this.run(
+      'INSERT INTO webhooks (id, data, progress) VALUES (?, ?, ?)',
+      subscription.id,
+      json(settings),
+      json(progress),
+    );
   }
   async updateWebhook(subscription: WebhookSubscription) {
-    this.run('UPDATE webhooks SET data = ? WHERE id = ?', json(subscription), subscription.id);
+    const { progress: _progress, ...settings } = subscription;
+    this.run('UPDATE webhooks SET data = ? WHERE id = ?', json(settings), subscription.id);
+  }
+  async saveWebhookProgress(id: string, progress: WebhookProgress) {
+    return (
+      this.run('UPDATE webhooks SET progress = ? WHERE id = ?', json(progress), id).changes > 0
+    );
   }
   async deleteWebhook(id: string) {
     return this.run('DELETE FROM webhooks WHERE id = ?', id).changes > 0;

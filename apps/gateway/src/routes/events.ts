@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { createRoute } from '@hono/zod-openapi';
 import type { ThreadlineEvent } from '@threadline/schema';
 import { streamSSE } from 'hono/streaming';
@@ -231,14 +232,22 @@ export function registerEventRoutes(
           follower = followEvents(runtime, after, filter, reader);
           runtime.metrics.openStreams.inc();
           socket.send(JSON.stringify({ type: 'ready', cursor: after }));
+          const raw = socket.raw as { bufferedAmount?: number; _socket?: Socket } | undefined;
+          // the TCP socket under the ws connection: corked while a batch is written, its frames
+          // leave in one write (ws keeps no public handle on it)
+          const tcp = raw?._socket;
           while (!follower.closed) {
             const events = await follower.next();
-            for (const event of events) {
-              if (follower.closed) break;
-              socket.send(reader.json(event));
+            tcp?.cork();
+            try {
+              for (const event of events) {
+                if (follower.closed) break;
+                socket.send(reader.json(event));
+              }
+            } finally {
+              tcp?.uncork();
             }
             // a consumer that reads slowly waits here; its events stay in the log meanwhile
-            const raw = socket.raw as { bufferedAmount?: number } | undefined;
             while (!follower.closed && (raw?.bufferedAmount ?? 0) > socketBufferLimit)
               await new Promise((resolve) => setTimeout(resolve, 20));
           }

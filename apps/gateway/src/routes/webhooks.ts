@@ -3,16 +3,65 @@ import { createRoute } from '@hono/zod-openapi';
 import { EngineError, type WebhookSubscription } from '@threadline/engine';
 import type { EventType } from '@threadline/schema';
 import { z } from 'zod';
-import { redeliverBodySchema, webhookBodySchema, webhookSchema } from '../api-schemas.js';
+import {
+  redeliverBodySchema,
+  webhookBodySchema,
+  webhookSchema,
+  webhookUpdateSchema,
+} from '../api-schemas.js';
 import { httpError } from '../http-errors.js';
 import { webhookUrlProblem } from '../webhook-url-guard.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const idParams = z.object({ id: z.string().min(1) });
 
-function publicView(subscription: WebhookSubscription) {
-  const { secret: _secret, firstFailureAt: _first, ...rest } = subscription;
-  return rest;
+/**
+ * What the API shows of a subscription: its settings and delivery state, never the secret.
+ * Lag and the low-water mark come from the dispatcher when it runs here, else from the
+ * stored progress (the lease holder writes it as deliveries are recorded).
+ */
+async function publicView(runtime: RouteRuntime, subscription: WebhookSubscription) {
+  const { progress, replay } = subscription;
+  const replayPending = replay !== null && replay.id !== progress.replayId;
+  const live = replayPending ? undefined : runtime.dispatcher.status(subscription.id);
+  const cursor = replayPending ? replay.after : (live?.cursor ?? progress.cursor);
+  let lagSeconds = live?.lagSeconds;
+  if (lagSeconds === undefined) {
+    const [oldest] = await runtime.store.read.listEvents(cursor, 1);
+    lagSeconds = oldest
+      ? Math.max(0, (runtime.engine.clock.now().getTime() - Date.parse(oldest.time)) / 1000)
+      : 0;
+  }
+  const failure = replayPending
+    ? undefined
+    : progress.failures.reduce<(typeof progress.failures)[number] | undefined>(
+        (longest, candidate) =>
+          !longest || candidate.firstFailureAt < longest.firstFailureAt ? candidate : longest,
+        undefined,
+      );
+  return {
+    id: subscription.id,
+    url: subscription.url,
+    eventTypes: subscription.eventTypes,
+    maxInFlight: subscription.maxInFlight,
+    batch: subscription.batch,
+    cursor,
+    lagSeconds,
+    pending: replayPending ? 0 : (live?.pending ?? progress.pending.length),
+    attempts: failure?.attempts ?? 0,
+    nextAttemptAt: failure?.nextAttemptAt ?? null,
+    lastError: failure?.lastError ?? null,
+    createdAt: subscription.createdAt,
+    enabled: subscription.enabled,
+  };
+}
+
+async function refuseUrl(runtime: RouteRuntime, url: string): Promise<void> {
+  const problem = await webhookUrlProblem(url, runtime.config.allowPrivateWebhookUrls);
+  if (problem)
+    throw httpError('validation_failed', `url refused: ${problem}`, {
+      issues: [{ path: 'url', message: problem }],
+    });
 }
 
 /** Webhook subscriptions: deliveries signed per the Standard Webhooks spec. */
@@ -28,7 +77,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
       tags: ['Webhooks'],
       summary: 'Subscribe a URL to events',
       description:
-        'Deliveries carry `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard Webhooks). Failed deliveries are retried with backoff for 24 h, then dead-lettered. The secret is returned once.',
+        'Deliveries carry `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard Webhooks). Up to `maxInFlight` requests are in flight at once; the events of one conversation arrive one at a time, in order. A failed delivery is retried with backoff for 24 h, holding only its conversation, then dead-lettered. Delivery is at least once: drop repeats by `webhook-id`. With `batch`, a request carries a JSON array of events and a `webhook-id` of its own, the same on every retry. The secret is returned once.',
       security: bearer,
       middleware: [admin] as const,
       request: {
@@ -41,27 +90,26 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     }),
     async (context) => {
       const body = context.req.valid('json');
-      const problem = await webhookUrlProblem(body.url, runtime.config.allowPrivateWebhookUrls);
-      if (problem)
-        throw httpError('validation_failed', `url refused: ${problem}`, {
-          issues: [{ path: 'url', message: problem }],
-        });
+      await refuseUrl(runtime, body.url);
+      const cursor = await store.read.latestCursor();
       const subscription: WebhookSubscription = {
         id: engine.ids.next(),
         url: body.url,
         eventTypes: body.eventTypes as EventType[],
         secret: body.secret ?? `whsec_${randomBytes(24).toString('base64')}`,
-        cursor: await store.read.latestCursor(),
-        attempts: 0,
-        nextAttemptAt: null,
-        firstFailureAt: null,
-        lastError: null,
+        maxInFlight: body.maxInFlight,
+        batch: body.batch,
+        replay: null,
         createdAt: engine.clock.now().toISOString(),
         enabled: true,
+        progress: { cursor, readTo: cursor, pending: [], failures: [], replayId: null },
       };
       await store.write((tx) => tx.insertWebhook(subscription));
       runtime.dispatcher.subscriptionsChanged();
-      return context.json({ ...publicView(subscription), secret: subscription.secret }, 201);
+      return context.json(
+        { ...(await publicView(runtime, subscription)), secret: subscription.secret },
+        201,
+      );
     },
   );
 
@@ -79,8 +127,74 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
         ...errorResponses,
       },
     }),
-    async (context) =>
-      context.json({ data: (await store.read.listWebhooks()).map(publicView) }, 200),
+    async (context) => {
+      const subscriptions = await store.read.listWebhooks();
+      const data = await Promise.all(
+        subscriptions.map((subscription) => publicView(runtime, subscription)),
+      );
+      return context.json({ data }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/webhooks/{id}',
+      tags: ['Webhooks'],
+      summary: 'A subscription and its delivery state, with its lag behind the event log',
+      security: bearer,
+      middleware: [admin] as const,
+      request: { params: idParams },
+      responses: { 200: json(webhookSchema, 'The subscription'), ...errorResponses },
+    }),
+    async (context) => {
+      const subscription = await store.read.getWebhook(context.req.valid('param').id);
+      if (!subscription) throw new EngineError('not_found', 'no such webhook');
+      return context.json(await publicView(runtime, subscription), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/webhooks/{id}',
+      tags: ['Webhooks'],
+      summary: 'Change a subscription: URL, event types, concurrency, batching, enabled',
+      description:
+        'Deliveries already in flight finish under the old settings; the next ones use the new. Event types apply to events not yet read for delivery.',
+      security: bearer,
+      middleware: [admin] as const,
+      request: {
+        params: idParams,
+        body: {
+          content: { 'application/json': { schema: webhookUpdateSchema } },
+          required: true,
+        },
+      },
+      responses: { 200: json(webhookSchema, 'The changed subscription'), ...errorResponses },
+    }),
+    async (context) => {
+      const changes = context.req.valid('json');
+      if (changes.url !== undefined) await refuseUrl(runtime, changes.url);
+      const updated = await store.write(async (tx) => {
+        const subscription = await tx.getWebhook(context.req.valid('param').id);
+        if (!subscription) throw new EngineError('not_found', 'no such webhook');
+        const next: WebhookSubscription = {
+          ...subscription,
+          ...(changes.url === undefined ? {} : { url: changes.url }),
+          ...(changes.eventTypes === undefined
+            ? {}
+            : { eventTypes: changes.eventTypes as EventType[] }),
+          ...(changes.maxInFlight === undefined ? {} : { maxInFlight: changes.maxInFlight }),
+          ...(changes.batch === undefined ? {} : { batch: changes.batch }),
+          ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
+        };
+        await tx.updateWebhook(next);
+        return next;
+      });
+      runtime.dispatcher.subscriptionsChanged();
+      return context.json(await publicView(runtime, updated), 200);
+    },
   );
 
   app.openapi(
@@ -119,18 +233,17 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
       responses: { 202: json(webhookSchema, 'Replay scheduled'), ...errorResponses },
     }),
     async (context) => {
-      const subscription = await store.read.getWebhook(context.req.valid('param').id);
-      if (!subscription) throw new EngineError('not_found', 'no such webhook');
-      const updated = {
-        ...subscription,
-        cursor: context.req.valid('json').after,
-        attempts: 0,
-        nextAttemptAt: null,
-        firstFailureAt: null,
-      };
-      await store.write((tx) => tx.updateWebhook(updated));
+      const after = context.req.valid('json').after;
+      const updated = await store.write(async (tx) => {
+        const subscription = await tx.getWebhook(context.req.valid('param').id);
+        if (!subscription) throw new EngineError('not_found', 'no such webhook');
+        // the dispatcher starts over from here once, whichever instance delivers
+        const next = { ...subscription, replay: { id: engine.ids.next(), after } };
+        await tx.updateWebhook(next);
+        return next;
+      });
       runtime.dispatcher.subscriptionsChanged();
-      return context.json(publicView(updated), 202);
+      return context.json(await publicView(runtime, updated), 202);
     },
   );
 

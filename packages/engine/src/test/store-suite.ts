@@ -2,7 +2,7 @@ import { MockConnector } from '@threadline/connector-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIdGenerator, createManualClock } from '../clock.js';
 import { createEngine } from '../engine.js';
-import type { Store } from '../ports.js';
+import type { Store, WebhookSubscription } from '../ports.js';
 
 export interface StoreSuiteOptions {
   /** A fresh, empty store. */
@@ -217,6 +217,58 @@ export function testStore(name: string, options: StoreSuiteOptions): void {
       const taken = await store.write((tx) => tx.takePendingStatuses('sms', 'SM1'));
       expect(taken.map((entry) => entry.event)).toEqual([{ status: 'delivered' }]);
       expect(await store.write((tx) => tx.takePendingStatuses('sms', 'SM1'))).toEqual([]);
+    });
+
+    it('keeps webhook settings and delivery progress apart, across a restart', async () => {
+      const store = await open();
+      const subscription: WebhookSubscription = {
+        id: 'wh-1',
+        url: 'https://app.example/hooks',
+        eventTypes: ['message.received'],
+        secret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0',
+        maxInFlight: 32,
+        batch: null,
+        replay: null,
+        createdAt: '2026-05-01T10:00:00.000Z',
+        enabled: true,
+        progress: { cursor: 7, readTo: 7, pending: [], failures: [], replayId: null },
+      };
+      await store.write((tx) => tx.insertWebhook(subscription));
+      const progress = {
+        cursor: 9,
+        readTo: 15,
+        pending: [12, 14],
+        failures: [
+          {
+            cursor: 12,
+            attempts: 2,
+            firstFailureAt: '2026-05-01T10:00:01.000Z',
+            nextAttemptAt: '2026-05-01T10:00:03.000Z',
+            lastError: 'HTTP 500',
+          },
+        ],
+        replayId: null,
+      };
+      expect(await store.write((tx) => tx.saveWebhookProgress('wh-1', progress))).toBe(true);
+      // settings written from a copy read before the progress moved leave the progress alone
+      await store.write((tx) =>
+        tx.updateWebhook({
+          ...subscription,
+          maxInFlight: 8,
+          batch: { maxEvents: 50, maxWaitMs: 100 },
+        }),
+      );
+      const reopened = await options.reopen(store);
+      opened.push(reopened);
+      expect(await reopened.read.getWebhook('wh-1')).toEqual({
+        ...subscription,
+        maxInFlight: 8,
+        batch: { maxEvents: 50, maxWaitMs: 100 },
+        progress,
+      });
+      expect((await reopened.read.listWebhooks()).map((item) => item.progress.cursor)).toEqual([9]);
+      await reopened.write((tx) => tx.deleteWebhook('wh-1'));
+      expect(await reopened.write((tx) => tx.saveWebhookProgress('wh-1', progress))).toBe(false);
     });
 
     it('keeps every acknowledged message and queued job across a restart', async () => {
