@@ -42,6 +42,7 @@ import type {
 } from './ports.js';
 import { RateLimiter } from './rate-limiter.js';
 import { chooseRoute } from './routing.js';
+import { controlTimeoutJobKind, createSwitchboard } from './switchboard/switchboard.js';
 
 /** Which identities join automatically. Everything else needs an explicit link or merge. */
 export interface IdentityPolicy {
@@ -80,6 +81,9 @@ export interface SendRequest {
   replyToId?: string;
   fallback?: FallbackRule[];
   channelData?: Record<string, unknown>;
+  /** Switchboard: the integration sending (from its API key), and whether it takes control. */
+  integrationId?: string | null;
+  takeControl?: boolean;
 }
 
 export interface EngineOptions {
@@ -119,7 +123,7 @@ const dayMs = 24 * 60 * 60 * 1000;
 const finalStatuses: MessageStatus[] = ['read', 'failed'];
 
 /** A unit of work inside one transaction: collects the events it appends. */
-interface Unit {
+export interface Unit {
   tx: StoreTransaction;
   events: ThreadlineEvent[];
   now: Date;
@@ -204,6 +208,16 @@ export function createEngine(options: EngineOptions) {
   async function emit<T extends EventType>(unit: Unit, type: T, data: EventData<T>): Promise<void> {
     unit.events.push(await unit.tx.appendEvent(type, data, iso(unit.now), ids.next()));
   }
+
+  // switchboard hook: control of conversations (rules in ./switchboard)
+  const switchboard = createSwitchboard<Unit>({
+    ids,
+    read: store.read,
+    transact,
+    emit,
+    addJob,
+    finishJob,
+  });
 
   function connectorOrThrow(connectorId: string): ConnectorV1 {
     const connector = connectors().get(connectorId);
@@ -582,7 +596,11 @@ export function createEngine(options: EngineOptions) {
       updatedAt: iso(unit.now),
     };
     await unit.tx.updateConversation(updated);
-    await emit(unit, 'message.received', { message });
+    // switchboard hook: control as of this message; starts the response timeout
+    await emit(unit, 'message.received', {
+      message,
+      ...(await switchboard.onCustomerMessage(unit, message)),
+    });
     if (switched) {
       await emit(unit, 'conversation.channel_switched', {
         conversation: updated,
@@ -1005,6 +1023,11 @@ export function createEngine(options: EngineOptions) {
         if (!original)
           throw new EngineError('not_found', `replyToId ${request.replyToId} is not a message`);
       }
+      // switchboard hook: not_in_control, or takeControl, before anything is queued
+      await switchboard.beforeSend(unit, conversation.id, {
+        integrationId: request.integrationId ?? null,
+        takeControl: request.takeControl ?? false,
+      });
       const message = await queueOutbound(
         unit,
         contact!,
@@ -1197,6 +1220,7 @@ export function createEngine(options: EngineOptions) {
   async function runJob(job: Job): Promise<void> {
     try {
       if (job.kind === 'send') await runSendJob(job);
+      else if (job.kind === controlTimeoutJobKind) await switchboard.runTimeoutJob(job);
       else await runFallbackJob(job);
     } catch (error) {
       log('error', 'job crashed; it runs again when its lease ends', {
@@ -1319,6 +1343,7 @@ export function createEngine(options: EngineOptions) {
     mergeContacts,
     reportConnectorStatus,
     relayOutbox,
+    switchboard,
     queue,
     connectors,
   };

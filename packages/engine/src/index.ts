@@ -8,3 +8,4 @@ export * from './job-runner.js';
 export * from './ports.js';
 export * from './rate-limiter.js';
 export * from './routing.js';
+export * from './switchboard/index.js';

@@ -154,6 +154,12 @@ export const migrations: string[] = [
   CREATE INDEX messages_queued ON messages (conversation_id, id)
     WHERE direction = 'outbound' AND (data->>'status') = 'queued';
   `,
+  // switchboard: integrations, the switchboard settings, and who controls each conversation
+  `
+  CREATE TABLE integrations (id TEXT PRIMARY KEY, data JSON NOT NULL);
+  CREATE TABLE settings (key TEXT PRIMARY KEY, data JSON NOT NULL);
+  CREATE TABLE conversation_control (conversation_id TEXT PRIMARY KEY, data JSON NOT NULL);
+  `,
 ];
 
 /** Quotes an identifier (a schema name) for SQL. */

@@ -1,9 +1,11 @@
 import type {
   ApiKeyRecord,
   ContactRecord,
+  ControlRecord,
   ConversationQuery,
   DeadLetter,
   IdempotencyRecord,
+  Integration,
   Job,
   MediaRecord,
   NewJob,
@@ -12,6 +14,7 @@ import type {
   Store,
   StoreReader,
   StoreTransaction,
+  SwitchboardSettings,
   WebhookSubscription,
 } from '@threadline/engine';
 import type {
@@ -306,6 +309,26 @@ class Queries implements StoreReader {
   }
   async listJobs() {
     return (await this.run('SELECT * FROM jobs ORDER BY seq')).map(toJob);
+  }
+  async listIntegrations() {
+    return (await this.run('SELECT data FROM integrations ORDER BY id')).map(
+      (row) => row.data as Integration,
+    );
+  }
+  async getIntegration(id: string) {
+    const row = await this.one('SELECT data FROM integrations WHERE id = $1', [id]);
+    return row ? (row.data as Integration) : undefined;
+  }
+  async getSwitchboard() {
+    const row = await this.one("SELECT data FROM settings WHERE key = 'switchboard'");
+    return row ? (row.data as SwitchboardSettings) : undefined;
+  }
+  async getControl(conversationId: string) {
+    const row = await this.one(
+      `SELECT data FROM conversation_control WHERE conversation_id = $1${this.lock}`,
+      [conversationId],
+    );
+    return row ? (row.data as ControlRecord) : undefined;
   }
 }
 
@@ -702,6 +725,27 @@ class Transaction extends Queries implements StoreTransaction {
   }
   async updateQuarantine(entry: QuarantineEntry) {
     await this.run('UPDATE quarantine SET data = $1 WHERE id = $2', [json(entry), entry.id]);
+  }
+  async putIntegration(integration: Integration) {
+    await this.run(
+      'INSERT INTO integrations (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+      [integration.id, json(integration)],
+    );
+  }
+  async deleteIntegration(id: string) {
+    return (await this.run('DELETE FROM integrations WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+  async putSwitchboard(settings: SwitchboardSettings) {
+    await this.run(
+      "INSERT INTO settings (key, data) VALUES ('switchboard', $1) ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+      [json(settings)],
+    );
+  }
+  async putControl(control: ControlRecord) {
+    await this.run(
+      'INSERT INTO conversation_control (conversation_id, data) VALUES ($1, $2) ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data',
+      [control.conversationId, json(control)],
+    );
   }
 }
 

@@ -116,6 +116,12 @@ export const migrations: string[] = [
   CREATE INDEX messages_queued ON messages (conversation_id, id)
     WHERE direction = 'outbound' AND json_extract(data, '$.status') = 'queued';
   `,
+  // switchboard: integrations, the switchboard settings, and who controls each conversation
+  `
+  CREATE TABLE integrations (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  CREATE TABLE settings (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+  CREATE TABLE conversation_control (conversation_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  `,
 ];
 
 export function migrate(db: Database.Database): number {
