@@ -6,7 +6,7 @@ import {
   createStoreJobQueue,
   type Store,
 } from '@threadline/engine';
-import { testEngine, testJobQueue, testStore } from '@threadline/engine/test';
+import { testEngine, testJobQueue, testStore, testSwitchboard } from '@threadline/engine/test';
 import type { ThreadlineEvent } from '@threadline/schema';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,7 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
   });
 
   testEngine('PostgreSQL', () => open());
+  testSwitchboard('PostgreSQL', () => open());
 
   testJobQueue('PostgreSQL outbox (shared by instances)', async () => {
     const schema = database.schemaName();

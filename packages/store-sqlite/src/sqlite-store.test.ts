@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStoreJobQueue, type Store } from '@threadline/engine';
-import { testEngine, testJobQueue, testStore } from '@threadline/engine/test';
+import { testEngine, testJobQueue, testStore, testSwitchboard } from '@threadline/engine/test';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -29,6 +29,7 @@ testStore('SQLite', {
 });
 
 testEngine('SQLite', open);
+testSwitchboard('SQLite', open);
 
 testJobQueue('SQLite outbox (embedded)', async () => {
   const store = open();

@@ -305,7 +305,7 @@ export function createSwitchboard<U extends SwitchboardUnit>(deps: SwitchboardDe
     },
 
     /** To `to`, or to the active integration's `next`. */
-    passControl(
+    async passControl(
       conversationId: string,
       input: { to?: string; metadata?: Record<string, unknown> | null },
       speaker: Speaker,
@@ -331,7 +331,7 @@ export function createSwitchboard<U extends SwitchboardUnit>(deps: SwitchboardDe
       });
     },
 
-    offerControl(
+    async offerControl(
       conversationId: string,
       input: { to: string; metadata?: Record<string, unknown> | null },
       speaker: Speaker,
@@ -345,7 +345,7 @@ export function createSwitchboard<U extends SwitchboardUnit>(deps: SwitchboardDe
     },
 
     /** The pending integration accepts (a key that is no integration accepts for it). */
-    acceptControl(conversationId: string, speaker: Speaker) {
+    async acceptControl(conversationId: string, speaker: Speaker) {
       return operate(conversationId, async (unit, control) => {
         const by = speaker.integrationId ?? control.pendingIntegrationId;
         const result = by
@@ -357,7 +357,7 @@ export function createSwitchboard<U extends SwitchboardUnit>(deps: SwitchboardDe
     },
 
     /** Back to the switchboard's default integration. */
-    releaseControl(conversationId: string, speaker: Speaker) {
+    async releaseControl(conversationId: string, speaker: Speaker) {
       return operate(conversationId, async (unit, control) => {
         mustBeActive(speaker, control);
         const settings = await settingsIn(unit.tx);

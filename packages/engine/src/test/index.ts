@@ -1,3 +1,4 @@
 export * from './engine-suite.js';
 export * from './queue-suite.js';
 export * from './store-suite.js';
+export * from './switchboard-suite.js';
