@@ -44,6 +44,12 @@ export const sendMessageBodySchema = z
     replyToId: z.string().min(1).optional(),
     fallback: z.array(fallbackRuleSchema).max(5).optional(),
     channelData: z.record(z.string(), z.unknown()).optional(),
+    takeControl: z
+      .boolean()
+      .optional()
+      .describe(
+        'switchboard: an integration not in control takes control first (an agent barging in)',
+      ),
   })
   .refine((body) => body.contactId !== undefined || body.to !== undefined, {
     message: 'give contactId or to',
@@ -95,6 +101,11 @@ export const webhookBodySchema = z
       .string()
       .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64')
       .optional(),
+    integrationId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('switchboard: the integration listening here (delivery follows its `receives`)'),
   })
   .meta({ id: 'CreateWebhook' });
 
@@ -109,6 +120,7 @@ export const webhookSchema = z
     lastError: z.string().nullable(),
     createdAt: z.string(),
     enabled: z.boolean(),
+    integrationId: z.string().nullable().optional(),
     secret: z.string().optional().describe('returned only when the subscription is created'),
   })
   .meta({ id: 'Webhook' });
@@ -128,6 +140,11 @@ export const eventsQuerySchema = z.object({
   format: z.enum(['sse', 'json']).default('sse'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   types: z.string().optional().describe('comma-separated event types to include'),
+  integrationId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('switchboard: the integration listening (delivery follows its `receives`)'),
 });
 
 export { contactSchema, conversationSchema, messageSchema };

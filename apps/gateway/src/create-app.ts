@@ -25,11 +25,14 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerConsumerRoutes } from './routes/consumer-api.js';
+import { controlRoutes } from './routes/control.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerIngressRoutes } from './routes/ingress.js';
+import { integrationRoutes } from './routes/integrations.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { createGatewayStore, createScaleOut, type ScaleOut } from './scale-out.js';
+import { validationHook } from './validation-hook.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface GatewayRuntime {
@@ -105,6 +108,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       for (const event of events) {
         if (event.type === 'message.received')
           metrics.inboundMessages.inc({ channel: event.data.message.channel });
+        if (event.type === 'conversation.control_passed')
+          metrics.controlPasses.inc({ reason: event.data.reason });
       }
       if (
         events.some(
@@ -127,24 +132,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   });
 
   const app = new OpenAPIHono({
-    defaultHook: (result, context) => {
-      if (!result.success) {
-        const issues = result.error.issues.map((issue) => ({
-          path: issue.path.map(String).join('.'),
-          message: issue.message,
-        }));
-        const first = issues[0];
-        return context.json(
-          errorBody(
-            'validation_failed',
-            `invalid request: ${first ? `${first.path || '(root)'}: ${first.message}` : 'invalid'}`,
-            { issues },
-          ),
-          400,
-        );
-      }
-      return undefined;
-    },
+    defaultHook: validationHook,
   }) as ThreadlineApp;
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   const shutdown = new AbortController();
@@ -200,6 +188,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerEventRoutes(app, runtime, upgradeWebSocket);
   registerWebhookRoutes(app, runtime);
   registerApiKeyRoutes(app, runtime);
+  app.route('/', integrationRoutes(runtime));
+  app.route('/', controlRoutes(runtime));
   for (const connector of connectors.values()) {
     const mountable = connector as ConnectorV1 & {
       mount?: (app: OpenAPIHono, tools: { upgradeWebSocket: typeof upgradeWebSocket }) => void;

@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { deliversTo } from './should-deliver.js';
 
 export interface WebhookDispatcherOptions {
   store: Store;
@@ -77,7 +78,10 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
       let cursor = subscription.cursor;
       let failure: { event: ThreadlineEvent; error: string } | null = null;
       for (const event of events) {
-        if (!matches(subscription, event)) {
+        if (
+          !matches(subscription, event) ||
+          !(await deliversTo(options.store, subscription.integrationId, event))
+        ) {
           cursor = event.cursor;
           continue;
         }

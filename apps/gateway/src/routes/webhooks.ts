@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { redeliverBodySchema, webhookBodySchema, webhookSchema } from '../api-schemas.js';
 import { httpError } from '../http-errors.js';
 import { webhookUrlProblem } from '../webhook-url-guard.js';
+import { requireIntegration } from './integrations.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -45,6 +46,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
         throw httpError('validation_failed', `url refused: ${problem}`, {
           issues: [{ path: 'url', message: problem }],
         });
+      if (body.integrationId) await requireIntegration(runtime, body.integrationId);
       const subscription: WebhookSubscription = {
         id: engine.ids.next(),
         url: body.url,
@@ -57,6 +59,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
         lastError: null,
         createdAt: engine.clock.now().toISOString(),
         enabled: true,
+        ...(body.integrationId ? { integrationId: body.integrationId } : {}),
       };
       await store.write((tx) => tx.insertWebhook(subscription));
       runtime.dispatcher.subscriptionsChanged();
