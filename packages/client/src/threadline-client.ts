@@ -303,6 +303,22 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     },
   };
 
+  const apiKeys = {
+    /** `POST /v1/api-keys` (admin): the secret `key` is in this answer only. */
+    create(
+      input: {
+        name: string;
+        scopes: Array<'read' | 'send' | 'admin'>;
+        rateLimitPerSecond?: number;
+        /** Switchboard: the integration that speaks with this key. */
+        integrationId?: string;
+      },
+      options?: RequestOptions,
+    ): Promise<{ id: string; name: string; scopes: string[]; key: string }> {
+      return post('/v1/api-keys', input, options);
+    },
+  };
+
   const switchboard = {
     get(options?: RequestOptions): Promise<SwitchboardSettings> {
       return get<SwitchboardSettings>('/v1/switchboard', undefined, options);
@@ -382,6 +398,7 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     contacts,
     events,
     webhooks,
+    apiKeys,
     integrations,
     switchboard,
     connectors,
