@@ -190,8 +190,9 @@ export function createSwitchboard<U extends SwitchboardUnit>(deps: SwitchboardDe
       conversationId: string,
       speaker: Speaker & { takeControl?: boolean },
     ): Promise<void> {
+      if (speaker.integrationId === null) return;
       const settings = await settingsIn(unit.tx);
-      if (!settings.enabled || speaker.integrationId === null) return;
+      if (!settings.enabled) return;
       const control = await controlOf(unit, conversationId, settings);
       const decision = decideSend(control, speaker.integrationId, speaker.takeControl ?? false);
       if (decision === 'not_in_control')
