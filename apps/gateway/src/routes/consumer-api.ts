@@ -264,6 +264,7 @@ export function registerConsumerRoutes(
     createRoute({
       method: 'post',
       path: '/v1/messages/render',
+      operationId: 'messages.render',
       tags: ['Messages'],
       summary: 'Show how a channel would carry some content, without sending it',
       description:

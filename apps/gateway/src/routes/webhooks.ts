@@ -144,6 +144,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'get',
       path: '/v1/webhooks/{id}',
+      operationId: 'webhooks.get',
       tags: ['Webhooks'],
       summary: 'A subscription and its delivery state, with its lag behind the event log',
       security: bearer,
@@ -162,6 +163,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     createRoute({
       method: 'patch',
       path: '/v1/webhooks/{id}',
+      operationId: 'webhooks.update',
       tags: ['Webhooks'],
       summary: 'Change a subscription: URL, event types, concurrency, batching, enabled',
       description:
