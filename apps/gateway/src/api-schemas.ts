@@ -71,6 +71,12 @@ export const sendMessageBodySchema = z
     replyToId: z.string().min(1).optional(),
     fallback: z.array(fallbackRuleSchema).max(5).optional(),
     channelData: z.record(z.string(), z.unknown()).optional(),
+    takeControl: z
+      .boolean()
+      .optional()
+      .describe(
+        'switchboard: an integration not in control takes control first (an agent barging in)',
+      ),
   })
   .refine((body) => body.contactId !== undefined || body.to !== undefined, {
     message: 'give contactId or to',
@@ -183,6 +189,11 @@ export const webhookBodySchema = z
       .optional(),
     maxInFlight: webhookSettings.maxInFlight.default(32),
     batch: webhookSettings.batch.default(null),
+    integrationId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('switchboard: the integration listening here (delivery follows its `receives`)'),
   })
   .meta({ id: 'CreateWebhook' });
 
@@ -217,6 +228,7 @@ export const webhookSchema = z
     lastError: z.string().nullable(),
     createdAt: z.string(),
     enabled: z.boolean(),
+    integrationId: z.string().nullable().optional(),
     secret: z.string().optional().describe('returned only when the subscription is created'),
   })
   .meta({ id: 'Webhook' });
@@ -236,6 +248,11 @@ export const eventsQuerySchema = z.object({
   format: z.enum(['sse', 'json']).default('sse'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   types: z.string().optional().describe('comma-separated event types to include'),
+  integrationId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('switchboard: the integration listening (delivery follows its `receives`)'),
 });
 
 export { contactSchema, conversationSchema, messageSchema };

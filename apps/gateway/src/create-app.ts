@@ -19,18 +19,21 @@ import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './ap
 import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
 import { connectorsFromEnv } from './connectors-from-env.js';
 import { ensureErrorEvent } from './error-event.js';
-import { errorBody, errorResponse, routeNotFound } from './http-errors.js';
+import { errorResponse, routeNotFound } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerConsumerRoutes } from './routes/consumer-api.js';
+import { registerControlRoutes } from './routes/control.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerIngressRoutes } from './routes/ingress.js';
+import { registerIntegrationRoutes } from './routes/integrations.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { createGatewayStore, createScaleOut, type ScaleOut } from './scale-out.js';
+import { validationHook } from './validation-hook.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface GatewayRuntime {
@@ -106,6 +109,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       for (const event of events) {
         if (event.type === 'message.received')
           metrics.inboundMessages.inc({ channel: event.data.message.channel });
+        if (event.type === 'conversation.control_passed')
+          metrics.controlPasses.inc({ reason: event.data.reason });
       }
       if (
         events.some(
@@ -128,29 +133,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   });
 
   const app = new OpenAPIHono({
-    defaultHook: (result, context) => {
-      if (!result.success) {
-        // an unknown field is named by its own path (`colour`, `to.x`), one issue per field
-        const issues = result.error.issues.flatMap((issue) =>
-          issue.code === 'unrecognized_keys'
-            ? issue.keys.map((key) => ({
-                path: [...issue.path, key].map(String).join('.'),
-                message: 'unknown field',
-              }))
-            : [{ path: issue.path.map(String).join('.'), message: issue.message }],
-        );
-        const first = issues[0];
-        return context.json(
-          errorBody(
-            'validation_failed',
-            `invalid request: ${first ? `${first.path || '(root)'}: ${first.message}` : 'invalid'}`,
-            { issues },
-          ),
-          400,
-        );
-      }
-      return undefined;
-    },
+    defaultHook: validationHook,
   }) as ThreadlineApp;
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   const shutdown = new AbortController();
@@ -204,6 +187,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerEventRoutes(app, runtime, upgradeWebSocket);
   registerWebhookRoutes(app, runtime);
   registerApiKeyRoutes(app, runtime);
+  registerIntegrationRoutes(app, runtime);
+  registerControlRoutes(app, runtime);
   registerConsoleRoutes(app, log);
   for (const connector of connectors.values()) connector.mount?.(app, { upgradeWebSocket });
 

@@ -12,6 +12,7 @@ const statusByCode: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  not_in_control: 409,
   payload_too_large: 413,
   unsupported_content: 422,
   route_refused: 422,

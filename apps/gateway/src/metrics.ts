@@ -16,6 +16,12 @@ export function createMetrics() {
       labelNames: ['channel', 'outcome'],
       registers: [registry],
     }),
+    controlPasses: new Counter({
+      name: 'threadline_control_passes_total',
+      help: 'Switchboard: control of a conversation passed, by reason (api, timeout, release, new_conversation)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     inboundMessages: new Counter({
       name: 'threadline_inbound_messages_total',
       help: 'Inbound messages stored (not counting redeliveries)',

@@ -332,5 +332,60 @@ describe.skipIf(postgresMissing !== undefined || redisMissing !== undefined)(
       ]);
       expect(b!.chat.sent.map((sent) => sent.id)).toEqual(['reply-1']);
     });
+
+    it('runs a switchboard response timeout from the shared queue once, whichever instance takes it', async () => {
+      const [a, b] = await startInstances(2, 'switchboard');
+      const post = (instance: Instance, path: string, body: unknown, method = 'POST') =>
+        instance.api(path, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const desk = (await (await post(a!, '/v1/integrations', { name: 'desk' })).json()) as {
+        id: string;
+      };
+      const bot = (await (
+        await post(a!, '/v1/integrations', { name: 'bot', next: desk.id, responseTimeout: '1s' })
+      ).json()) as { id: string };
+      const enabled = await post(
+        b!,
+        '/v1/switchboard',
+        { enabled: true, defaultIntegrationId: bot.id },
+        'PUT',
+      );
+      expect(enabled.status).toBe(200);
+      const response = await b!.deliver(b!.sms, {
+        kind: 'message',
+        id: 'SM-switchboard-timeout',
+        from: '+14155550180',
+        content: { type: 'text', text: 'anyone?' },
+      });
+      expect(response.status).toBe(200);
+      const timeouts = async () =>
+        (
+          (await (
+            await a!.api('/v1/events?format=json&after=0&types=conversation.control_passed')
+          ).json()) as { data: ThreadlineEvent[] }
+        ).data.filter(
+          (event) =>
+            event.type === 'conversation.control_passed' && event.data.reason === 'timeout',
+        );
+      let fired = await timeouts();
+      for (let round = 0; fired.length === 0 && round < 300; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        fired = await timeouts();
+      }
+      expect(fired).toHaveLength(1);
+      expect(fired[0]!.data).toMatchObject({ from: bot.id, to: desk.id });
+      // counted by the instance whose commit fired it: once across the deployment
+      let counted = 0;
+      for (const instance of [a!, b!]) {
+        const text = await (await instance.app.request('/metrics')).text();
+        counted += Number(
+          /threadline_control_passes_total\{reason="timeout"\} (\d+)/.exec(text)?.[1] ?? 0,
+        );
+      }
+      expect(counted).toBe(1);
+    });
   },
 );

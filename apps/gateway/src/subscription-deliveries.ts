@@ -13,6 +13,7 @@ import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { postWebhook, type WebhookOutcome } from './post-webhook.js';
+import { selectFor } from './should-deliver.js';
 import { createWebhookSigner } from './sign-webhook.js';
 import { createCircuitBreaker } from './webhook-circuit.js';
 import { webhookLane } from './webhook-lane.js';
@@ -136,6 +137,7 @@ export function createSubscriptionDeliveries(
 
   const now = () => options.clock.now().getTime();
 
+  /** The subscription's event types; the switchboard's rule comes on top (`selectFor`). */
   function matches(event: ThreadlineEvent): boolean {
     return settings.eventTypes.length === 0 || settings.eventTypes.includes(event.type);
   }
@@ -166,12 +168,23 @@ export function createSubscriptionDeliveries(
       for (;;) {
         const events = await options.store.read.listEvents(readTo, pageSize);
         if (closed) return;
+        const restoring = restore;
+        const wanted = new Set(
+          await selectFor(
+            options.store,
+            settings.integrationId,
+            events.filter(
+              (event) => !(restoring && event.cursor <= restoring.until) && matches(event),
+            ),
+          ),
+        );
+        if (closed) return;
         const at = now();
         for (const event of events) {
           if (restore && event.cursor <= restore.until) {
             if (restore.pending.has(event.cursor))
               add(event, at, restore.failures.get(event.cursor) ?? null);
-          } else if (matches(event)) add(event, at, null);
+          } else if (wanted.has(event)) add(event, at, null);
         }
         if (events.length > 0) readTo = events.at(-1)!.cursor;
         const full = events.length === pageSize;

@@ -22,6 +22,10 @@ export function webhookLane(event: ThreadlineEvent): string {
     case 'conversation.resolved':
     case 'conversation.reopened':
       return event.data.conversation.id;
+    case 'conversation.control_passed':
+    case 'conversation.control_offered':
+    case 'conversation.control_accepted':
+      return event.data.conversationId;
     case 'contact.merged':
     case 'contact.identity_linked':
     case 'connector.status_changed':

@@ -22,6 +22,7 @@ import {
   tinyPng,
 } from './fakes/provider-fake.js';
 import { gatewayRestartDueAt } from './gateway-restart-schedule.js';
+import { checkHandoffs, createHandoffApps, type HandoffApps } from './handoff-apps.js';
 import type { TrafficPlan } from './plan-traffic.js';
 import { buildReport, type SimulationReport } from './report/build-report.js';
 import type { Progress } from './report/progress-bar.js';
@@ -132,6 +133,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
   const fakes = new Map<SimulatedChannel, ProviderFake>();
   for (const channel of channels) fakes.set(channel, createFake(channel, context));
   let app: AnsweringApp | undefined;
+  let handoff: HandoffApps | undefined;
   const appReceiver: HttpFake = {
     name: 'app',
     handle: (request) =>
@@ -213,14 +215,16 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     }
     link = target.link;
 
-    const client = createThreadlineClient({
-      baseUrl: target.baseUrl,
-      apiKey,
-      fetch: target.fetch,
-      webSocket: WebSocket,
-      timeoutMs: 20_000,
-      retry: { maxRetries: 30, initialDelayMs: 100, maxDelayMs: 1_000 },
-    });
+    const clientFor = (key: string) =>
+      createThreadlineClient({
+        baseUrl: target!.baseUrl,
+        apiKey: key,
+        fetch: target!.fetch,
+        webSocket: WebSocket,
+        timeoutMs: 20_000,
+        retry: { maxRetries: 30, initialDelayMs: 100, maxDelayMs: 1_000 },
+      });
+    const client = clientFor(apiKey);
     const configured = new Set(
       (await client.connectors.list()).map((connector) => connector.channel),
     );
@@ -234,13 +238,25 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       client,
       ledger,
       plan,
-      behaviour: scenario.app,
+      // behind the switchboard this app only listens (a CRM logger); the bot and desk answer
+      behaviour: scenario.app.switchboard ? { ...scenario.app, replyProbability: 0 } : scenario.app,
       seed: scenario.seed,
       mediaUrl: context.mediaUrl,
       webhookUrl: `${mounted.origins.get('app')}/threadline`,
       log,
     });
     await app.start();
+    if (scenario.app.switchboard) {
+      handoff = createHandoffApps({
+        admin: client,
+        clientFor,
+        ledger,
+        settings: scenario.app.switchboard,
+        seed: scenario.seed,
+        log,
+      });
+      await handoff.start();
+    }
 
     const restart = scenario.faults.gatewayRestart;
     if (restart && !target.restart)
@@ -283,10 +299,17 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     // an open-ended fault stops with the traffic; a fixed count of kills is played out
     if (restart?.times === undefined) restarts?.stop();
     await restarts?.finished;
-    await drain({ ledger, app, scenario: plan.scenario, timeoutMs: scenario.drainTimeout });
+    await drain({
+      ledger,
+      app,
+      scenario: plan.scenario,
+      timeoutMs: scenario.drainTimeout,
+      ...(handoff ? { alsoSettled: handoff.settled } : {}),
+    });
     clearInterval(progressTimer);
     options.progress?.done();
     await app.stop();
+    await handoff?.stop();
     const verification = await verifyContinuity({ plan, ledger, client });
     return buildReport({
       plan,
@@ -295,6 +318,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       target: { kind: target.kind, baseUrl: target.baseUrl },
       startedAt,
       maxLagMs: drive.maxLagMs,
+      ...(handoff ? { handoff: checkHandoffs(handoff.observed, ledger) } : {}),
     });
   } catch (error) {
     const output = target?.output?.();
@@ -304,6 +328,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
   } finally {
     options.progress?.done();
     await app?.stop().catch(() => undefined);
+    await handoff?.stop().catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await target?.close().catch(() => undefined);
     await mounted?.close().catch(() => undefined);
@@ -371,6 +396,8 @@ async function drain(options: {
   app: AnsweringApp;
   scenario: TrafficPlan['scenario'];
   timeoutMs: number;
+  /** More work that must be done before the run drains (the apps behind the switchboard). */
+  alsoSettled?: () => boolean;
 }): Promise<void> {
   const { ledger, app, scenario } = options;
   const failedRule = scenario.app.fallback?.some((rule) => rule.when === 'failed');
@@ -378,6 +405,7 @@ async function drain(options: {
     for (const record of ledger.customer.values())
       if (record.acknowledged && record.seenByApp.length === 0) return false;
     if (app.outstanding() > 0) return false;
+    if (options.alsoSettled && !options.alsoSettled()) return false;
     const copies = new Map<string, string[]>();
     for (const [id, state] of app.outbound)
       if (state.fallbackOfId)

@@ -8,10 +8,11 @@ import {
 import { scenarioChannels } from './scenario-schema.js';
 
 describe('scenarios', () => {
-  it('ships smoke, omnichannel, peak, resolve-and-return and the chaos scenarios, all valid', () => {
+  it('ships smoke, omnichannel, peak, resolve-and-return, handoff and the chaos scenarios, all valid', () => {
     expect(bundledScenarioNames()).toEqual([
       'chaos',
       'chaos-kill-every-10s',
+      'handoff',
       'omnichannel',
       'peak',
       'resolve-and-return',

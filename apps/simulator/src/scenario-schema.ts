@@ -138,6 +138,23 @@ const appSchema = z
      * A channel name forces every reply onto that channel — a deliberately broken app.
      */
     replyChannel: z.union([z.literal('auto'), channel]).default('auto'),
+    /**
+     * Two apps behind the gateway's switchboard instead of one: a bot in control of new
+     * conversations answers the first `botTurns` customer messages, then passes control to a
+     * human desk with what it learned; for a `silentShare` of customers it never answers, so
+     * its `responseTimeout` passes control to the desk.
+     */
+    switchboard: z
+      .object({
+        botTurns: z.number().int().min(0).default(1),
+        silentShare: z.number().min(0).max(1).default(0.2),
+        responseTimeout: z
+          .string()
+          .regex(/^\d+(ms|s|m)$/)
+          .default('2s'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

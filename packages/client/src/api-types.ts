@@ -3,6 +3,7 @@ import type {
   Channel,
   Contact,
   Conversation,
+  ConversationControl,
   ConversationStatus,
   contentSchema,
   EventType,
@@ -16,6 +17,7 @@ export type {
   Channel,
   Contact,
   Conversation,
+  ConversationControl,
   ConversationStatus,
   EventType,
   Message,
@@ -43,6 +45,8 @@ interface SendMessageCommon {
   replyToId?: string;
   fallback?: FallbackRule[];
   channelData?: Record<string, unknown>;
+  /** Switchboard: an integration not in control takes control first (an agent barging in). */
+  takeControl?: boolean;
 }
 
 /** `POST /v1/messages`: to a known contact, or to an address (a new contact if unknown). */
@@ -128,6 +132,8 @@ export interface ListEventsQuery {
   /** 1–1000, default 100. */
   limit?: number;
   types?: EventType[];
+  /** Switchboard: only what this integration receives. */
+  integrationId?: string;
 }
 
 /** Several events per request: sent when `maxEvents` are ready or the oldest waited `maxWaitMs`. */
@@ -151,6 +157,8 @@ export interface CreateWebhookInput {
   maxInFlight?: number;
   /** Deliver a JSON array of events per request (verify with `verifyWebhookBatch`); null: one each. */
   batch?: WebhookBatch | null;
+  /** Switchboard: the integration listening here (delivery follows its `receives`). */
+  integrationId?: string;
 }
 
 export interface UpdateWebhookInput {
@@ -179,9 +187,54 @@ export interface WebhookSubscription {
   lastError: string | null;
   createdAt: string;
   enabled: boolean;
+  integrationId?: string | null;
   /** Returned only by `create`. */
   secret?: string;
 }
+
+/** An app that answers customers (switchboard). */
+export interface Integration {
+  id: string;
+  name: string;
+  next: string | null;
+  responseTimeout: string | null;
+  receives: 'active' | 'all';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CreateIntegrationInput {
+  name: string;
+  /** Where control passes by default (pass without `to`, response timeout). */
+  next?: string | null;
+  /** e.g. "2m": pass to `next` when nothing was sent this long after a customer message. */
+  responseTimeout?: string | null;
+  /** `active` (default): only while in control or pending; `all`: every event. */
+  receives?: 'active' | 'all';
+}
+
+export type UpdateIntegrationInput = Partial<CreateIntegrationInput>;
+
+export interface SwitchboardSettings {
+  enabled: boolean;
+  defaultIntegrationId: string | null;
+  updatedAt: string;
+}
+
+export interface PassControlInput {
+  /** Default: the active integration's `next`. */
+  to?: string;
+  /** What the passing app learned; up to 16 KB of JSON. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface OfferControlInput {
+  to: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** A conversation as `GET /v1/conversations/:id` answers: with control when the switchboard is on. */
+export type ConversationWithControl = Conversation & { control?: ConversationControl };
 
 export interface ConnectorInfo {
   id: string;

@@ -38,6 +38,8 @@ export interface EventStreamOptions {
   after?: number;
   /** Only these event types (all when omitted). */
   types?: EventType[];
+  /** Switchboard: only what this integration receives (`receives` of the integration). */
+  integrationId?: string;
   /** `sse` (default) or `websocket` (needs a WebSocket: the global one, or `webSocket` in the client settings). */
   transport?: 'sse' | 'websocket';
   /**
@@ -155,6 +157,7 @@ export function streamEvents(
       const query = {
         ...(cursor === undefined ? {} : { after: cursor }),
         ...(options.types?.length ? { types: options.types.join(',') } : {}),
+        ...(options.integrationId ? { integrationId: options.integrationId } : {}),
       };
       let response: Response;
       try {
@@ -228,6 +231,7 @@ export function streamEvents(
       api_key: transport.apiKey,
       ...(cursor === undefined ? {} : { after: cursor }),
       ...(options.types?.length ? { types: options.types.join(',') } : {}),
+      ...(options.integrationId ? { integrationId: options.integrationId } : {}),
     };
     const url = transport.url('/v1/events/ws', query).replace(/^http/, 'ws');
     return new Promise<void>((_resolve, reject) => {

@@ -199,3 +199,48 @@ describe('events.list', () => {
     );
   });
 });
+
+describe('switchboard', () => {
+  it('passes control with metadata, and answers a bot no longer in control with not_in_control', async () => {
+    const desk = await client.integrations.create({ name: 'desk' });
+    const bot = await client.integrations.create({ name: 'bot', next: desk.id });
+    expect((await client.integrations.list()).map((integration) => integration.name)).toEqual(
+      expect.arrayContaining(['bot', 'desk']),
+    );
+    const botKey = await (
+      await fetch(`${gateway.baseUrl}/v1/api-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'bot', scopes: ['read', 'send'], integrationId: bot.id }),
+      })
+    ).json();
+    const asBot = createThreadlineClient({ baseUrl: gateway.baseUrl, apiKey: botKey.key });
+    await client.switchboard.put({ enabled: true, defaultIntegrationId: bot.id });
+    try {
+      const inbound = await customerWrites('I need a refund');
+      const control = await asBot.conversations.passControl(inbound.conversationId, {
+        metadata: { intent: 'refund' },
+      });
+      expect(control).toMatchObject({
+        activeIntegrationId: desk.id,
+        metadata: { intent: 'refund' },
+      });
+      expect((await client.conversations.get(inbound.conversationId)).control).toMatchObject({
+        activeIntegrationId: desk.id,
+      });
+      const refused = await asBot.messages
+        .send({ contactId: inbound.contactId, content: { type: 'text', text: 'me again' } })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ThreadlineApiError);
+      expect((refused as ThreadlineApiError).code).toBe('not_in_control');
+      const taken = await asBot.messages.send({
+        contactId: inbound.contactId,
+        content: { type: 'text', text: 'bot barging in' },
+        takeControl: true,
+      });
+      expect(taken.status).toBe('queued');
+    } finally {
+      await client.switchboard.put({ enabled: false, defaultIntegrationId: null });
+    }
+  });
+});

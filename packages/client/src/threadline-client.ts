@@ -2,16 +2,22 @@ import type {
   ConnectorInfo,
   Contact,
   Conversation,
+  ConversationControl,
+  ConversationWithControl,
+  CreateIntegrationInput,
   CreateWebhookInput,
   EventPage,
+  Integration,
   LinkIdentityInput,
   ListConversationsQuery,
   ListEventsQuery,
   MediaFile,
   MergeContactsInput,
   Message,
+  OfferControlInput,
   Page,
   PageQuery,
+  PassControlInput,
   QuarantineEntry,
   ReadinessReport,
   RenderedPreview,
@@ -19,7 +25,9 @@ import type {
   RequestOptions,
   SendMessageInput,
   SendOptions,
+  SwitchboardSettings,
   ThreadlineEvent,
+  UpdateIntegrationInput,
   UpdateWebhookInput,
   WebhookSubscription,
 } from './api-types.js';
@@ -147,8 +155,8 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
         after = page.nextCursor ?? undefined;
       } while (after);
     },
-    get(id: string, options?: RequestOptions): Promise<Conversation> {
-      return get<Conversation>(`/v1/conversations/${segment(id)}`, undefined, options);
+    get(id: string, options?: RequestOptions): Promise<ConversationWithControl> {
+      return get<ConversationWithControl>(`/v1/conversations/${segment(id)}`, undefined, options);
     },
     /** `GET /v1/conversations/:id/messages`, oldest first, every channel. A merged conversation answers with the one it joined. */
     messages(id: string, query: PageQuery = {}, options?: RequestOptions): Promise<Page<Message>> {
@@ -169,6 +177,30 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     /** Resolve; a new message inside the continuity window reopens it. */
     resolve(id: string, options?: RequestOptions): Promise<Conversation> {
       return post<Conversation>(`/v1/conversations/${segment(id)}/resolve`, undefined, options);
+    },
+    /** Switchboard: pass control at once (to `to`, or the active integration's `next`), with metadata. */
+    passControl(
+      id: string,
+      input: PassControlInput = {},
+      options?: RequestOptions,
+    ): Promise<ConversationControl> {
+      return post(`/v1/conversations/${segment(id)}/control/pass`, input, options);
+    },
+    /** Switchboard: offer control; the active integration keeps it until `to` accepts. */
+    offerControl(
+      id: string,
+      input: OfferControlInput,
+      options?: RequestOptions,
+    ): Promise<ConversationControl> {
+      return post(`/v1/conversations/${segment(id)}/control/offer`, input, options);
+    },
+    /** Switchboard: accept control offered to this key's integration. */
+    acceptControl(id: string, options?: RequestOptions): Promise<ConversationControl> {
+      return post(`/v1/conversations/${segment(id)}/control/accept`, undefined, options);
+    },
+    /** Switchboard: give control back to the default integration. */
+    releaseControl(id: string, options?: RequestOptions): Promise<ConversationControl> {
+      return post(`/v1/conversations/${segment(id)}/control/release`, undefined, options);
     },
   };
 
@@ -196,6 +228,7 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
           after: query.after ?? 0,
           limit: query.limit,
           types: query.types?.length ? query.types.join(',') : undefined,
+          integrationId: query.integrationId,
         },
         options,
       );
@@ -264,6 +297,68 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     },
   };
 
+  const integrations = {
+    create(input: CreateIntegrationInput, options?: RequestOptions): Promise<Integration> {
+      return post<Integration>('/v1/integrations', input, options);
+    },
+    async list(options?: RequestOptions): Promise<Integration[]> {
+      return (await get<{ data: Integration[] }>('/v1/integrations', undefined, options)).data;
+    },
+    get(id: string, options?: RequestOptions): Promise<Integration> {
+      return get<Integration>(`/v1/integrations/${segment(id)}`, undefined, options);
+    },
+    update(
+      id: string,
+      input: UpdateIntegrationInput,
+      options: RequestOptions = {},
+    ): Promise<Integration> {
+      return transport.json<Integration>('PATCH', `/v1/integrations/${segment(id)}`, {
+        body: input,
+        signal: options.signal,
+        retry: false,
+      });
+    },
+    delete(id: string, options: RequestOptions = {}): Promise<void> {
+      return transport.empty('DELETE', `/v1/integrations/${segment(id)}`, {
+        signal: options.signal,
+        retry: false,
+      });
+    },
+  };
+
+  const apiKeys = {
+    /** `POST /v1/api-keys` (admin): the secret `key` is in this answer only. */
+    create(
+      input: {
+        name: string;
+        scopes: Array<'read' | 'send' | 'admin'>;
+        rateLimitPerSecond?: number;
+        /** Switchboard: the integration that speaks with this key. */
+        integrationId?: string;
+      },
+      options?: RequestOptions,
+    ): Promise<{ id: string; name: string; scopes: string[]; key: string }> {
+      return post('/v1/api-keys', input, options);
+    },
+  };
+
+  const switchboard = {
+    get(options?: RequestOptions): Promise<SwitchboardSettings> {
+      return get<SwitchboardSettings>('/v1/switchboard', undefined, options);
+    },
+    /** Enable (with the integration in control of new conversations) or disable. */
+    put(
+      input: { enabled: boolean; defaultIntegrationId?: string | null },
+      options: RequestOptions = {},
+    ): Promise<SwitchboardSettings> {
+      return transport.json<SwitchboardSettings>('PUT', '/v1/switchboard', {
+        body: input,
+        signal: options.signal,
+        retry: false,
+      });
+    },
+  };
+
   const connectors = {
     async list(options?: RequestOptions): Promise<ConnectorInfo[]> {
       return (await get<{ data: ConnectorInfo[] }>('/v1/connectors', undefined, options)).data;
@@ -326,6 +421,9 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     contacts,
     events,
     webhooks,
+    apiKeys,
+    integrations,
+    switchboard,
     connectors,
     media,
     quarantine,

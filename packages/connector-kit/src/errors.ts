@@ -22,6 +22,8 @@ export const errorCodes = {
   forbidden: 'The API key is valid but lacks the scope for this call.',
   not_found: 'No such resource.',
   conflict: 'The request conflicts with the current state.',
+  not_in_control:
+    'Another integration controls this conversation (switchboard); pass control first, or send with `takeControl: true`.',
   payload_too_large: 'The body is larger than this endpoint accepts.',
   too_many_requests: 'Too many requests for this API key; retry after `Retry-After`.',
   configuration_invalid: 'The gateway or connector configuration is invalid.',

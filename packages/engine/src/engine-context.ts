@@ -4,7 +4,8 @@ import type { BackoffPolicy } from './backoff.js';
 import type { IdentityPolicy } from './identity-policy.js';
 import type { JobQueue, SendRateLimiter } from './job-queue.js';
 import type { Clock, IdGenerator, Store } from './ports.js';
-import type { UnitOfWork } from './unit-of-work.js';
+import type { Switchboard } from './switchboard/switchboard.js';
+import type { Unit, UnitOfWork } from './unit-of-work.js';
 
 export class EngineError extends ThreadlineError {
   override name = 'EngineError';
@@ -31,6 +32,8 @@ export interface EngineContext extends UnitOfWork {
   random: () => number;
   log: EngineLog;
   connectors(): Map<string, ConnectorV1>;
+  /** Control of conversations: its hooks run inside inbound, send and the job runner. */
+  switchboard: Switchboard<Unit>;
 }
 
 export function connectorOrThrow(context: EngineContext, connectorId: string): ConnectorV1 {

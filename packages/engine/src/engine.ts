@@ -32,7 +32,8 @@ import type { Clock, IdGenerator, Store } from './ports.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createJobRuns } from './run-jobs.js';
 import { type SendOptions, send } from './send.js';
-import { createUnitOfWork } from './unit-of-work.js';
+import { createSwitchboard } from './switchboard/switchboard.js';
+import { createUnitOfWork, type Unit } from './unit-of-work.js';
 
 export { EngineError } from './engine-context.js';
 export { defaultIdentityPolicy, type IdentityPolicy } from './identity.js';
@@ -80,8 +81,10 @@ export function createEngine(options: EngineOptions) {
   const queue: JobQueue = options.queue ?? createStoreJobQueue(store);
   const connectors = () =>
     typeof options.connectors === 'function' ? options.connectors() : options.connectors;
+  const work = createUnitOfWork({ store, clock, ids, queue, onCommitted: options.onCommitted });
   const context: EngineContext = {
-    ...createUnitOfWork({ store, clock, ids, queue, onCommitted: options.onCommitted }),
+    ...work,
+    switchboard: createSwitchboard<Unit>({ ids, read: store.read, ...work }),
     store,
     clock,
     ids,
@@ -108,6 +111,7 @@ export function createEngine(options: EngineOptions) {
     queue,
     connectors,
     relayOutbox: context.relayOutbox,
+    switchboard: context.switchboard,
     ...jobs,
 
     /**

@@ -159,7 +159,11 @@ async function ingestMessage(
     channel: connector.channel,
     connectorId: connector.id,
   });
-  await context.emit(unit, 'message.received', { message });
+  // control as of this message (switchboard); starts the response timeout
+  await context.emit(unit, 'message.received', {
+    message,
+    ...(await context.switchboard.onCustomerMessage(unit, message)),
+  });
   if (
     conversation.lastInboundChannel !== null &&
     conversation.lastInboundChannel !== connector.channel

@@ -9,3 +9,4 @@ export * from './memory-store.js';
 export * from './ports.js';
 export * from './rate-limiter.js';
 export * from './routing.js';
+export * from './switchboard/index.js';

@@ -2,14 +2,17 @@ import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '
 import type {
   ApiKeyRecord,
   ContactRecord,
+  ControlRecord,
   ConversationQuery,
   DeadLetter,
   IdempotencyRecord,
+  Integration,
   Job,
   MediaRecord,
   PendingStatus,
   QuarantineEntry,
   StoreReader,
+  SwitchboardSettings,
   WebhookSubscription,
 } from './ports.js';
 
@@ -34,6 +37,10 @@ export interface MemoryStoreData {
   apiKeys: Map<string, ApiKeyRecord>;
   media: Map<string, MediaRecord>;
   quarantine: Map<string, QuarantineEntry>;
+  integrations: Map<string, Integration>;
+  switchboard: SwitchboardSettings | undefined;
+  /** Control of each conversation, by conversation id. */
+  control: Map<string, ControlRecord>;
 }
 
 export function createMemoryStoreData(): MemoryStoreData {
@@ -52,6 +59,9 @@ export function createMemoryStoreData(): MemoryStoreData {
     apiKeys: new Map(),
     media: new Map(),
     quarantine: new Map(),
+    integrations: new Map(),
+    switchboard: undefined,
+    control: new Map(),
   };
 }
 
@@ -214,6 +224,23 @@ export class MemoryReader implements StoreReader {
   }
   async listJobs() {
     return [...this.data().jobs.values()].sort(bySeq).map(({ value }) => toJob(value));
+  }
+  async listIntegrations() {
+    return [...this.data().integrations.values()]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map(copy);
+  }
+  async getIntegration(id: string) {
+    const integration = this.data().integrations.get(id);
+    return integration ? copy(integration) : undefined;
+  }
+  async getSwitchboard() {
+    const settings = this.data().switchboard;
+    return settings ? copy(settings) : undefined;
+  }
+  async getControl(conversationId: string) {
+    const control = this.data().control.get(conversationId);
+    return control ? copy(control) : undefined;
   }
 
   protected messages(): Message[] {

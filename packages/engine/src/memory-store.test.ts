@@ -1,6 +1,12 @@
 import { createMemoryStore } from './memory-store.js';
 import type { Store } from './ports.js';
-import { outboxQueueHarness, testEngine, testJobQueue, testStore } from './test/index.js';
+import {
+  outboxQueueHarness,
+  testEngine,
+  testJobQueue,
+  testStore,
+  testSwitchboard,
+} from './test/index.js';
 
 const memoryStores = new WeakMap<Store, ReturnType<typeof createMemoryStore>>();
 
@@ -19,5 +25,6 @@ testStore('in memory', {
 });
 
 testEngine('in memory', open);
+testSwitchboard('in memory', open);
 
 testJobQueue('in-memory outbox', async () => outboxQueueHarness(createMemoryStore()));

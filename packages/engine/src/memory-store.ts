@@ -19,14 +19,17 @@ import {
 import type {
   ApiKeyRecord,
   ContactRecord,
+  ControlRecord,
   DeadLetter,
   IdempotencyRecord,
+  Integration,
   MediaRecord,
   NewJob,
   PendingStatus,
   QuarantineEntry,
   Store,
   StoreTransaction,
+  SwitchboardSettings,
   WebhookProgress,
   WebhookSubscription,
 } from './ports.js';
@@ -236,6 +239,18 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
   }
   async updateQuarantine(entry: QuarantineEntry) {
     if (this.data().quarantine.has(entry.id)) this.data().quarantine.set(entry.id, copy(entry));
+  }
+  async putIntegration(integration: Integration) {
+    this.data().integrations.set(integration.id, copy(integration));
+  }
+  async deleteIntegration(id: string) {
+    return this.data().integrations.delete(id);
+  }
+  async putSwitchboard(settings: SwitchboardSettings) {
+    this.data().switchboard = copy(settings);
+  }
+  async putControl(control: ControlRecord) {
+    this.data().control.set(control.conversationId, copy(control));
   }
 }
 

@@ -23,6 +23,9 @@ export interface SendRequest {
   replyToId?: string;
   fallback?: FallbackRule[];
   channelData?: Record<string, unknown>;
+  /** Switchboard: the integration sending (from its API key), and whether it takes control. */
+  integrationId?: string | null;
+  takeControl?: boolean;
 }
 
 /** What to do with a message the route refuses: fail it (so `failed` fallbacks fire). */

@@ -4,6 +4,7 @@ import type {
   Channel,
   Contact,
   Conversation,
+  ConversationControl,
   EventData,
   EventType,
   Identity,
@@ -21,7 +22,7 @@ export interface IdGenerator {
   next(): string;
 }
 
-export type JobKind = 'send' | 'fallback';
+export type JobKind = 'send' | 'fallback' | 'control_timeout';
 
 export interface Job {
   id: string;
@@ -111,6 +112,8 @@ export interface WebhookSubscription {
   /** Event types delivered; empty = all. */
   eventTypes: EventType[];
   secret: string;
+  /** The integration listening here (switchboard delivery filtering); absent: every event. */
+  integrationId?: string | null;
   /** Requests in flight at once; events of one conversation still go one at a time, in order. */
   maxInFlight: number;
   /** Several events per request, or null: one event per request. */
@@ -139,6 +142,8 @@ export interface ApiKeyRecord {
   scopes: string[];
   /** Requests per second this key may make; null: the gateway default. */
   rateLimitPerSecond?: number | null;
+  /** The integration speaking with this key (switchboard); absent: not an integration. */
+  integrationId?: string | null;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -150,6 +155,35 @@ export interface MediaRecord {
   size: number;
   body: Uint8Array;
   createdAt: string;
+}
+
+/** An app that answers customers (switchboard). */
+export interface Integration {
+  id: string;
+  name: string;
+  /** Where control passes by default (pass without `to`, response timeout). */
+  next: string | null;
+  /** As given, e.g. "2m"; control passes to `next` when nothing was sent this long after a customer message. */
+  responseTimeout: string | null;
+  /** `active`: events only while in control or pending; `all`: every event (standby listeners). */
+  receives: 'active' | 'all';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SwitchboardSettings {
+  enabled: boolean;
+  defaultIntegrationId: string | null;
+  updatedAt: string;
+}
+
+/** Control of one conversation, with what the response timeout needs. */
+export interface ControlRecord extends ConversationControl {
+  conversationId: string;
+  /** The first customer message not yet answered by the active integration. */
+  awaitingMessageId: string | null;
+  awaitingSince: string | null;
+  updatedAt: string;
 }
 
 export interface ConversationQuery {
@@ -199,6 +233,10 @@ export interface StoreReader {
   getQuarantine(id: string): Promise<QuarantineEntry | undefined>;
   /** Jobs not yet done (for inspection and tests). */
   listJobs(): Promise<Job[]>;
+  listIntegrations(): Promise<Integration[]>;
+  getIntegration(id: string): Promise<Integration | undefined>;
+  getSwitchboard(): Promise<SwitchboardSettings | undefined>;
+  getControl(conversationId: string): Promise<ControlRecord | undefined>;
 }
 
 /** Reads and writes inside one transaction. */
@@ -249,6 +287,12 @@ export interface StoreTransaction extends StoreReader {
   insertMedia(media: MediaRecord): Promise<void>;
   insertQuarantine(entry: QuarantineEntry): Promise<void>;
   updateQuarantine(entry: QuarantineEntry): Promise<void>;
+  /** Insert or replace. */
+  putIntegration(integration: Integration): Promise<void>;
+  deleteIntegration(id: string): Promise<boolean>;
+  putSwitchboard(settings: SwitchboardSettings): Promise<void>;
+  /** Insert or replace the control of a conversation. */
+  putControl(control: ControlRecord): Promise<void>;
 }
 
 /**

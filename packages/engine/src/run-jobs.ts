@@ -2,6 +2,7 @@ import type { EngineContext } from './engine-context.js';
 import { runFallbackJob } from './fallback.js';
 import type { Job } from './ports.js';
 import { runSendJob } from './send-job.js';
+import { controlTimeoutJobKind } from './switchboard/switchboard.js';
 
 /** Claiming and running jobs: what the gateway's job runner calls, and tests drain. */
 export function createJobRuns(
@@ -17,6 +18,7 @@ export function createJobRuns(
   async function runJob(job: Job): Promise<void> {
     try {
       if (job.kind === 'send') await runSendJob(context, job);
+      else if (job.kind === controlTimeoutJobKind) await context.switchboard.runTimeoutJob(job);
       else await runFallbackJob(context, job);
     } catch (error) {
       context.log('error', 'job crashed; it runs again when its lease ends', {

@@ -58,6 +58,11 @@ export async function send(
       ...(channel ? { channel } : {}),
       ...(request.connectorId ? { connectorId: request.connectorId } : {}),
     });
+    // not_in_control, or takeControl, before anything is queued (switchboard)
+    await context.switchboard.beforeSend(unit, conversation.id, {
+      integrationId: request.integrationId ?? null,
+      takeControl: request.takeControl ?? false,
+    });
     const message = await queueOutbound(
       context,
       unit,

@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { channelSchema } from './channel.js';
 import { identitySchema } from './contact.js';
 import { contentSchema } from './content.js';
+import {
+  controlMetadataSchema,
+  controlPassReasonSchema,
+  conversationControlSchema,
+} from './control.js';
 import { conversationSchema } from './conversation.js';
 import { messageSchema, messageStatusSchema, timestampSchema } from './message.js';
 
@@ -9,7 +14,11 @@ const messageData = z.object({ message: messageSchema });
 
 /** Event data by type. Each event is `noun.verb` in the past tense. */
 export const eventDataSchemas = {
-  'message.received': messageData,
+  'message.received': z.object({
+    message: messageSchema,
+    /** With the switchboard on: who controlled the conversation as of this message. */
+    control: conversationControlSchema.optional(),
+  }),
   'message.sent': messageData,
   'message.status_updated': z.object({
     message: messageSchema,
@@ -26,6 +35,25 @@ export const eventDataSchemas = {
   }),
   'conversation.resolved': z.object({ conversation: conversationSchema }),
   'conversation.reopened': z.object({ conversation: conversationSchema }),
+  'conversation.control_passed': z.object({
+    conversationId: z.string(),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    reason: controlPassReasonSchema,
+    metadata: controlMetadataSchema.nullable(),
+  }),
+  'conversation.control_offered': z.object({
+    conversationId: z.string(),
+    from: z.string().nullable(),
+    to: z.string(),
+    metadata: controlMetadataSchema.nullable(),
+  }),
+  'conversation.control_accepted': z.object({
+    conversationId: z.string(),
+    from: z.string().nullable(),
+    to: z.string(),
+    metadata: controlMetadataSchema.nullable(),
+  }),
   'contact.merged': z.object({
     contactId: z.string().describe('the contact that remains'),
     mergedContactId: z.string().describe('the contact merged into it, now gone'),
@@ -70,6 +98,9 @@ export const eventSchema = z
     envelope('conversation.channel_switched'),
     envelope('conversation.resolved'),
     envelope('conversation.reopened'),
+    envelope('conversation.control_passed'),
+    envelope('conversation.control_offered'),
+    envelope('conversation.control_accepted'),
     envelope('contact.merged'),
     envelope('contact.identity_linked'),
     envelope('connector.status_changed'),

@@ -1,6 +1,7 @@
 export * from './channel.js';
 export * from './contact.js';
 export * from './content.js';
+export * from './control.js';
 export * from './conversation.js';
 export * from './event.js';
 export * from './json-schema.js';

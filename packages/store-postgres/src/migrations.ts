@@ -201,6 +201,12 @@ export const migrations: string[] = [
   $$;
   `,
   webhookDeliveryProgress,
+  // switchboard: integrations, the switchboard settings, and who controls each conversation
+  `
+  CREATE TABLE integrations (id TEXT PRIMARY KEY, data JSON NOT NULL);
+  CREATE TABLE settings (key TEXT PRIMARY KEY, data JSON NOT NULL);
+  CREATE TABLE conversation_control (conversation_id TEXT PRIMARY KEY, data JSON NOT NULL);
+  `,
 ];
 
 /** Quotes an identifier (a schema name) for SQL. */

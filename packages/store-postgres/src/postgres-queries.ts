@@ -1,12 +1,15 @@
 import type {
   ApiKeyRecord,
   ContactRecord,
+  ControlRecord,
   ConversationQuery,
   DeadLetter,
+  Integration,
   Job,
   MediaRecord,
   QuarantineEntry,
   StoreReader,
+  SwitchboardSettings,
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
@@ -263,6 +266,27 @@ export class Queries implements StoreReader {
   }
   async listJobs() {
     return (await this.run('SELECT * FROM jobs ORDER BY seq')).map(toJob);
+  }
+  async listIntegrations() {
+    return (await this.run('SELECT data FROM integrations ORDER BY id')).map(
+      (row) => row.data as Integration,
+    );
+  }
+  async getIntegration(id: string) {
+    const row = await this.one('SELECT data FROM integrations WHERE id = $1', [id]);
+    return row ? (row.data as Integration) : undefined;
+  }
+  async getSwitchboard() {
+    const row = await this.one("SELECT data FROM settings WHERE key = 'switchboard'");
+    return row ? (row.data as SwitchboardSettings) : undefined;
+  }
+  /** Locked inside a transaction: a pass and a send on one conversation take turns. */
+  async getControl(conversationId: string) {
+    const row = await this.one(
+      `SELECT data FROM conversation_control WHERE conversation_id = $1${this.lock}`,
+      [conversationId],
+    );
+    return row ? (row.data as ControlRecord) : undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import {
   type Store,
   StoreConstraintError,
 } from '@threadline/engine';
-import { testEngine, testJobQueue, testStore } from '@threadline/engine/test';
+import { testEngine, testJobQueue, testStore, testSwitchboard } from '@threadline/engine/test';
 import type { ThreadlineEvent } from '@threadline/schema';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,7 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
   });
 
   testEngine('PostgreSQL', () => open());
+  testSwitchboard('PostgreSQL', () => open());
 
   testJobQueue('PostgreSQL outbox (shared by instances)', async () => {
     const schema = database.schemaName();

@@ -1,13 +1,16 @@
 import type {
   ApiKeyRecord,
   ContactRecord,
+  ControlRecord,
   DeadLetter,
   IdempotencyRecord,
+  Integration,
   MediaRecord,
   NewJob,
   PendingStatus,
   QuarantineEntry,
   StoreTransaction,
+  SwitchboardSettings,
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
@@ -656,5 +659,29 @@ export class Transaction extends Queries implements StoreTransaction {
       json(entry),
       entry.id,
     ]);
+  }
+  async putIntegration(integration: Integration) {
+    await this.defer(
+      `integrations:${integration.id}`,
+      'INSERT INTO integrations (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+      [integration.id, json(integration)],
+    );
+  }
+  async deleteIntegration(id: string) {
+    return (await this.run('DELETE FROM integrations WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+  async putSwitchboard(settings: SwitchboardSettings) {
+    await this.defer(
+      'settings:switchboard',
+      "INSERT INTO settings (key, data) VALUES ('switchboard', $1) ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+      [json(settings)],
+    );
+  }
+  async putControl(control: ControlRecord) {
+    await this.defer(
+      `conversation_control:${control.conversationId}`,
+      'INSERT INTO conversation_control (conversation_id, data) VALUES ($1, $2) ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data',
+      [control.conversationId, json(control)],
+    );
   }
 }

@@ -88,4 +88,13 @@ export const workKeys: Partial<Record<keyof StoreTransaction, KeyRule>> = {
   insertMedia: { keys: (record: { id: string }) => [`media:${record.id}`] },
   insertQuarantine: { keys: (record: { id: string }) => [`quarantine:${record.id}`] },
   updateQuarantine: { keys: (record: { id: string }) => [`quarantine:${record.id}`] },
+  // The switchboard's settings and integrations are read by every message and written only
+  // through the API: a read claims nothing, and a write (not in this table) is never run
+  // side by side, so no work reads them while another changes them.
+  getSwitchboard: { keys: () => [] },
+  getIntegration: { keys: () => [] },
+  getControl: { keys: (conversationId: string) => [conversation(conversationId)] },
+  putControl: {
+    keys: (record: { conversationId: string }) => [conversation(record.conversationId)],
+  },
 };

@@ -154,6 +154,12 @@ export const migrations: string[] = [
     WHERE status = 'open' AND merged_into_id IS NULL;
   `,
   webhookDeliveryProgress,
+  // switchboard: integrations, the switchboard settings, and who controls each conversation
+  `
+  CREATE TABLE integrations (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  CREATE TABLE settings (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+  CREATE TABLE conversation_control (conversation_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  `,
 ];
 
 export function migrate(db: Database.Database): number {

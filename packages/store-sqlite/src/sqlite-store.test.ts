@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '@threadline/engine';
-import { outboxQueueHarness, testEngine, testJobQueue, testStore } from '@threadline/engine/test';
+import {
+  outboxQueueHarness,
+  testEngine,
+  testJobQueue,
+  testStore,
+  testSwitchboard,
+} from '@threadline/engine/test';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrations } from './migrations.js';
@@ -31,6 +37,7 @@ testStore('SQLite', {
 });
 
 testEngine('SQLite', open);
+testSwitchboard('SQLite', open);
 
 testJobQueue('SQLite outbox (embedded)', async () => outboxQueueHarness(open()));
 

@@ -3,9 +3,11 @@ import { dirname } from 'node:path';
 import type {
   ApiKeyRecord,
   ContactRecord,
+  ControlRecord,
   ConversationQuery,
   DeadLetter,
   IdempotencyRecord,
+  Integration,
   Job,
   MediaRecord,
   NewJob,
@@ -14,6 +16,7 @@ import type {
   Store,
   StoreReader,
   StoreTransaction,
+  SwitchboardSettings,
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
@@ -295,6 +298,26 @@ class Queries implements StoreReader {
   async listJobs() {
     return this.all('SELECT * FROM jobs ORDER BY seq').map(toJob);
   }
+  async listIntegrations() {
+    return this.all('SELECT data FROM integrations ORDER BY id').map((row) =>
+      parse<Integration>(row.data),
+    );
+  }
+  async getIntegration(id: string) {
+    const row = this.get('SELECT data FROM integrations WHERE id = ?', id);
+    return row ? parse<Integration>(row.data) : undefined;
+  }
+  async getSwitchboard() {
+    const row = this.get("SELECT data FROM settings WHERE key = 'switchboard'");
+    return row ? parse<SwitchboardSettings>(row.data) : undefined;
+  }
+  async getControl(conversationId: string) {
+    const row = this.get(
+      'SELECT data FROM conversation_control WHERE conversation_id = ?',
+      conversationId,
+    );
+    return row ? parse<ControlRecord>(row.data) : undefined;
+  }
 }
 
 /** Reads and writes on the writer connection, inside the current group commit. */
@@ -573,6 +596,29 @@ class Transaction extends Queries implements StoreTransaction {
   }
   async updateQuarantine(entry: QuarantineEntry) {
     this.run('UPDATE quarantine SET data = ? WHERE id = ?', json(entry), entry.id);
+  }
+  async putIntegration(integration: Integration) {
+    this.run(
+      'INSERT INTO integrations (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+      integration.id,
+      json(integration),
+    );
+  }
+  async deleteIntegration(id: string) {
+    return this.run('DELETE FROM integrations WHERE id = ?', id).changes > 0;
+  }
+  async putSwitchboard(settings: SwitchboardSettings) {
+    this.run(
+      "INSERT INTO settings (key, data) VALUES ('switchboard', ?) ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+      json(settings),
+    );
+  }
+  async putControl(control: ControlRecord) {
+    this.run(
+      'INSERT INTO conversation_control (conversation_id, data) VALUES (?, ?) ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data',
+      control.conversationId,
+      json(control),
+    );
   }
 }
 

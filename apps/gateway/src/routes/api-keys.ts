@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { EngineError } from '@threadline/engine';
 import { z } from 'zod';
 import { generateApiKey, hashApiKey, scopes } from '../api-keys.js';
+import { requireIntegration } from './integrations.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const apiKeySchema = z
@@ -12,6 +13,10 @@ const apiKeySchema = z
     rateLimitPerSecond: z.number().nullable(),
     createdAt: z.string(),
     revokedAt: z.string().nullable(),
+    integrationId: z
+      .string()
+      .optional()
+      .describe('switchboard: the integration this key speaks for'),
     key: z.string().optional().describe('the secret key: returned only when the key is created'),
   })
   .meta({ id: 'ApiKey' });
@@ -24,6 +29,11 @@ const createApiKeySchema = z
       .min(1)
       .describe('read: GET routes; send: send and change; admin: everything'),
     rateLimitPerSecond: z.number().int().positive().max(1_000_000).optional(),
+    integrationId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('switchboard: the integration that speaks with this key'),
   })
   .meta({ id: 'CreateApiKey' });
 
@@ -38,6 +48,7 @@ export function registerApiKeyRoutes(app: App, runtime: RouteRuntime): void {
     rateLimitPerSecond: record.rateLimitPerSecond ?? null,
     createdAt: record.createdAt,
     revokedAt: record.revokedAt,
+    ...(record.integrationId ? { integrationId: record.integrationId } : {}),
   });
 
   app.openapi(
@@ -56,6 +67,7 @@ export function registerApiKeyRoutes(app: App, runtime: RouteRuntime): void {
     }),
     async (context) => {
       const body = context.req.valid('json');
+      if (body.integrationId) await requireIntegration(runtime, body.integrationId);
       const key = generateApiKey();
       const record = {
         id: `key_${engine.ids.next()}`,
@@ -65,6 +77,7 @@ export function registerApiKeyRoutes(app: App, runtime: RouteRuntime): void {
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
         createdAt: engine.clock.now().toISOString(),
         revokedAt: null,
+        ...(body.integrationId ? { integrationId: body.integrationId } : {}),
       };
       await store.write((tx) => tx.insertApiKey(record));
       return context.json({ ...view(record), key }, 201);

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { canonicalAddress, renderForChannel } from '@threadline/connector-kit';
 import { EngineError } from '@threadline/engine';
-import { type Conversation, knownChannels, type Message } from '@threadline/schema';
+import {
+  type Conversation,
+  conversationControlSchema,
+  knownChannels,
+  type Message,
+} from '@threadline/schema';
 import { z } from 'zod';
 import {
   contactSchema,
@@ -156,7 +161,7 @@ export function registerConsumerRoutes(
         202: json(messageSchema, 'Queued (or failed at once when no route may carry it)'),
         409: json(
           z.object({ error: z.any() }),
-          'No route, or the Idempotency-Key was used with another body',
+          'No route, the Idempotency-Key was used with another body, or `not_in_control` (switchboard: another integration controls the conversation; send with `takeControl: true` to take it)',
         ),
         422: json(
           z.object({ error: z.any() }),
@@ -194,7 +199,7 @@ export function registerConsumerRoutes(
       let replay: string | null = null;
       const message = await engine
         .send(
-          { ...body, ...(to ? { to } : {}) },
+          { ...body, ...(to ? { to } : {}), integrationId: context.get('apiKey').integrationId },
           {
             inTransaction: scopedKey
               ? async (tx, queued) => {
@@ -358,12 +363,19 @@ export function registerConsumerRoutes(
       security: bearer,
       middleware: [read] as const,
       request: { params: idParams },
-      responses: { 200: json(conversationSchema, 'The conversation'), ...errorResponses },
+      responses: {
+        200: json(
+          conversationSchema.extend({ control: conversationControlSchema.optional() }),
+          'The conversation; with the switchboard on, who controls it',
+        ),
+        ...errorResponses,
+      },
     }),
     async (context) => {
       const conversation = await store.read.getConversation(context.req.valid('param').id);
       if (!conversation) throw new EngineError('not_found', 'no such conversation');
-      return context.json(conversation, 200);
+      const control = await engine.switchboard.control(conversation.id);
+      return context.json(control ? { ...conversation, control } : conversation, 200);
     },
   );
 

@@ -6,6 +6,7 @@ import type { UpgradeWebSocket } from 'hono/ws';
 import { z } from 'zod';
 import { eventPageSchema, eventsQuerySchema } from '../api-schemas.js';
 import { httpError } from '../http-errors.js';
+import { selectFor } from '../should-deliver.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const heartbeatMs = 15_000;
@@ -182,7 +183,8 @@ export function registerEventRoutes(
         const after = query.after ?? (lastEventId ? Number(lastEventId) : 0);
         const events = await runtime.store.read.listEvents(after, query.limit);
         const nextCursor = events.at(-1)?.cursor ?? after;
-        return context.json({ data: events.filter(filter), nextCursor }, 200);
+        const data = await selectFor(runtime.store, query.integrationId, events.filter(filter));
+        return context.json({ data, nextCursor }, 200);
       }
       const after = lastEventId
         ? Number(lastEventId)
@@ -198,11 +200,13 @@ export function registerEventRoutes(
             retry: 1000,
           });
           while (!follower.closed) {
-            const events = await follower.next();
-            if (events.length === 0) {
+            const batch = await follower.next();
+            const events = await selectFor(runtime.store, query.integrationId, batch);
+            if (batch.length === 0) {
               if (!follower.closed) await stream.write(': keep-alive\n\n');
               continue;
             }
+            if (events.length === 0) continue;
             // one write for the batch (JSON never holds a raw line break, so data is one line)
             await stream.write(events.map((event) => reader.sse(event)).join(''));
           }
@@ -222,6 +226,7 @@ export function registerEventRoutes(
       if (afterParameter !== undefined && !/^\d+$/.test(afterParameter))
         throw httpError('validation_failed', 'after must be a cursor');
       const filter = typeFilter(context.req.query('types'));
+      const integrationId = context.req.query('integrationId');
       let follower: ReturnType<typeof followEvents> | undefined;
       return {
         async onOpen(_event, socket) {
@@ -237,7 +242,7 @@ export function registerEventRoutes(
           // leave in one write (ws keeps no public handle on it)
           const tcp = raw?._socket;
           while (!follower.closed) {
-            const events = await follower.next();
+            const events = await selectFor(runtime.store, integrationId, await follower.next());
             tcp?.cork();
             try {
               for (const event of events) {

@@ -11,6 +11,7 @@ import {
 } from '../api-schemas.js';
 import { httpError } from '../http-errors.js';
 import { webhookUrlProblem } from '../webhook-url-guard.js';
+import { requireIntegration } from './integrations.js';
 import { type App, bearer, errorResponses, json, type RouteRuntime } from './route-helpers.js';
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -53,6 +54,7 @@ async function publicView(runtime: RouteRuntime, subscription: WebhookSubscripti
     lastError: failure?.lastError ?? null,
     createdAt: subscription.createdAt,
     enabled: subscription.enabled,
+    integrationId: subscription.integrationId ?? null,
   };
 }
 
@@ -91,6 +93,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
     async (context) => {
       const body = context.req.valid('json');
       await refuseUrl(runtime, body.url);
+      if (body.integrationId) await requireIntegration(runtime, body.integrationId);
       const cursor = await store.read.latestCursor();
       const subscription: WebhookSubscription = {
         id: engine.ids.next(),
@@ -103,6 +106,7 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
         createdAt: engine.clock.now().toISOString(),
         enabled: true,
         progress: { cursor, readTo: cursor, pending: [], failures: [], replayId: null },
+        ...(body.integrationId ? { integrationId: body.integrationId } : {}),
       };
       await store.write((tx) => tx.insertWebhook(subscription));
       runtime.dispatcher.subscriptionsChanged();

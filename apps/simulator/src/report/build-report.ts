@@ -1,3 +1,4 @@
+import type { HandoffCheck } from '../handoff-apps.js';
 import { formatDuration } from '../parse-quantities.js';
 import type { TrafficPlan } from '../plan-traffic.js';
 import {
@@ -72,6 +73,8 @@ export interface SimulationReport {
   statusCallbacks: { sent: number; failed: number };
   restarts: Array<{ at: number; downForMs: number }>;
   slos: SloResult[];
+  /** With the switchboard: the handoff checks (each must hold for the run to pass). */
+  handoff?: HandoffCheck[];
   passed: boolean;
   /** Every journey; the messages of failed ones are listed (for the HTML details). */
   journeys: JourneyResult[];
@@ -223,6 +226,7 @@ export function buildReport(options: {
   target: { kind: string; baseUrl: string };
   startedAt: Date;
   maxLagMs: number;
+  handoff?: HandoffCheck[];
 }): SimulationReport {
   const { plan, ledger, verification } = options;
   const records = [...ledger.customer.values()];
@@ -318,5 +322,10 @@ export function buildReport(options: {
     ),
   };
   const slos = plan.scenario.slos.map((slo) => evaluate(slo, partial));
-  return { ...partial, slos, passed: slos.every((slo) => slo.ok) };
+  return {
+    ...partial,
+    slos,
+    ...(options.handoff ? { handoff: options.handoff } : {}),
+    passed: slos.every((slo) => slo.ok) && (options.handoff ?? []).every((check) => check.ok),
+  };
 }

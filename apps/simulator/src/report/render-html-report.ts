@@ -151,7 +151,7 @@ export function renderHtmlReport(report: SimulationReport): string {
 <h1>Threadline simulation: ${escapeHtml(report.scenario.name)}</h1>
 <div class="muted">${escapeHtml(report.scenario.description)}</div>
 <div class="muted">seed ${report.scenario.seed} · ${escapeHtml(report.target.kind)} gateway ${escapeHtml(report.target.baseUrl)} · started ${escapeHtml(report.startedAt)} · ran ${escapeHtml(formatDuration(report.durationMs))}${report.scenario.timeScale !== 1 ? ` · scenario time ×${report.scenario.timeScale}` : ''}</div>
-<div class="verdict ${report.passed ? 'ok' : 'bad'}">${report.passed ? 'PASSED: every SLO holds' : `FAILED: ${escapeHtml(failedSlos.map((slo) => slo.key).join(', '))}`}</div>
+<div class="verdict ${report.passed ? 'ok' : 'bad'}">${report.passed ? 'PASSED: every SLO holds' : `FAILED: ${escapeHtml([...failedSlos.map((slo) => slo.key), ...(report.handoff ?? []).filter((check) => !check.ok).map((check) => check.name)].join(', '))}`}</div>
 <div class="cards">
 ${card('journeys kept', `${continuity.passed}/${continuity.journeys}`, continuity.failed > 0)}
 ${card('messages', `${load.acknowledged}/${load.plannedMessages} acknowledged`)}
@@ -165,6 +165,14 @@ ${report.restarts.length ? card('gateway restarts', report.restarts.map((restart
 <table><tr><th>SLO</th><th>target</th><th>actual</th><th>why</th></tr>
 ${report.slos.map((slo) => `<tr class="${slo.ok ? 'ok' : 'bad'}"><td>${slo.ok ? '✔' : '✘'} <code>${escapeHtml(slo.key)}</code></td><td>${escapeHtml(slo.target)}</td><td>${escapeHtml(slo.actual)}</td><td>${escapeHtml(slo.reason)}</td></tr>`).join('\n')}
 </table>
+${
+  report.handoff
+    ? `<h2>Handoffs (switchboard)</h2>
+<table><tr><th>check</th><th>result</th></tr>
+${report.handoff.map((check) => `<tr class="${check.ok ? 'ok' : 'bad'}"><td>${check.ok ? '✔' : '✘'} ${escapeHtml(check.name)}</td><td>${escapeHtml(check.detail)}</td></tr>`).join('\n')}
+</table>`
+    : ''
+}
 <h2>Latency per hop</h2>
 <div class="hops">${hops.map((hop) => hopSection(hop, report)).join('')}</div>
 <h2>Channels</h2>

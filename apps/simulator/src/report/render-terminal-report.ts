@@ -141,14 +141,29 @@ export function renderTerminalReport(
     const mark = slo.ok ? green('✔') : red('✘');
     lines.push(`  ${mark} ${slo.key} ${slo.target}: ${slo.actual} — ${slo.reason}`);
   }
-  const failed = report.slos.filter((slo) => !slo.ok);
+  if (report.handoff) {
+    lines.push('');
+    lines.push(bold('Handoffs (switchboard)'));
+    for (const check of report.handoff)
+      lines.push(`  ${check.ok ? green('✔') : red('✘')} ${check.name}: ${check.detail}`);
+  }
+  const failed = [
+    ...report.slos.filter((slo) => !slo.ok).map((slo) => slo.key),
+    ...(report.handoff ?? []).filter((check) => !check.ok).map((check) => check.name),
+  ];
   lines.push('');
   lines.push(
     failed.length === 0
-      ? green(bold('PASSED: every SLO holds'))
+      ? green(
+          bold(
+            report.handoff
+              ? 'PASSED: every SLO and handoff check holds'
+              : 'PASSED: every SLO holds',
+          ),
+        )
       : red(
           bold(
-            `FAILED: ${failed.length} SLO${failed.length > 1 ? 's' : ''} failed (${failed.map((slo) => slo.key).join(', ')})`,
+            `FAILED: ${failed.length} ${report.handoff ? 'check' : 'SLO'}${failed.length > 1 ? 's' : ''} failed (${failed.join(', ')})`,
           ),
         ),
   );

@@ -2,3 +2,4 @@ export * from './engine-suite.js';
 export * from './queue-suite.js';
 export * from './split-stress.js';
 export * from './store-suite.js';
+export * from './switchboard-suite.js';
