@@ -3,6 +3,13 @@ import type { Address, Channel } from '@threadline/schema';
 import { createIdGenerator, systemClock } from '../clock.js';
 import { createEngine } from '../engine.js';
 import type { Store } from '../ports.js';
+import type {
+  SplitStressKind,
+  SplitStressOptions,
+  SplitStressReport,
+} from './split-stress-types.js';
+
+export type { SplitStressKind, SplitStressOptions, SplitStressReport };
 
 /**
  * The split hunt: two engines (two gateway instances) on one database, many customers
@@ -20,40 +27,6 @@ import type { Store } from '../ports.js';
  *   open conversation); then the link — the sequential case;
  * - `mixed`: random channels and instances, replies, resolves and the link in random order.
  */
-export interface SplitStressOptions {
-  /** Each instance's store: one store per instance, or one shared by both (embedded). */
-  stores: [Store, Store];
-  customers?: number;
-  /** Inbound messages per customer after the first ones. */
-  turns?: number;
-  seed?: number;
-  /** Time between samples of "open conversations per contact". */
-  sampleEveryMs?: number;
-  /** The kinds of customer, in turn (default: all three). */
-  kinds?: SplitStressKind[];
-}
-
-export type SplitStressKind = 'racing' | 'link-after-resolve' | 'mixed';
-
-export interface SplitStressReport {
-  customers: number;
-  inbound: number;
-  replies: number;
-  links: number;
-  resolves: number;
-  samples: number;
-  /** Ingests that failed (a customer's message lost). */
-  failedIngests: string[];
-  /** App calls that failed (informational: an app racing itself may be refused). */
-  refusedAppCalls: string[];
-  /** Samples that saw a contact with more than one open conversation. */
-  twoOpen: string[];
-  /** Customers whose addresses belong to more than one contact after the link. */
-  contactSplits: string[];
-  /** Customers whose messages are in more than one conversation. */
-  conversationSplits: string[];
-}
-
 /** A small seeded generator (mulberry32), so a run can be repeated. */
 function random(seed: number): () => number {
   let state = seed >>> 0;
