@@ -1,7 +1,30 @@
 import { ThreadlineError } from '@threadline/connector-kit';
-import type { Integration, StoreReader, SwitchboardSettings } from '../ports.js';
+import type { EventData, EventType } from '@threadline/schema';
+import type {
+  IdGenerator,
+  Integration,
+  Job,
+  NewJob,
+  StoreReader,
+  StoreTransaction,
+  SwitchboardSettings,
+} from '../ports.js';
 import { buildIntegration, type IntegrationInput } from './integrations.js';
-import type { SwitchboardDependencies, SwitchboardUnit } from './switchboard.js';
+
+/** The part of the engine's unit of work the switchboard uses. */
+export interface SwitchboardUnit {
+  tx: StoreTransaction;
+  now: Date;
+}
+
+export interface SwitchboardDependencies<U extends SwitchboardUnit> {
+  ids: IdGenerator;
+  read: StoreReader;
+  transact<T>(work: (unit: U) => Promise<T>): Promise<T>;
+  emit<T extends EventType>(unit: U, type: T, data: EventData<T>): Promise<void>;
+  addJob(unit: U, job: NewJob): Promise<void>;
+  finishJob(unit: U, job: Job): Promise<void>;
+}
 
 const disabledSettings: SwitchboardSettings = {
   enabled: false,

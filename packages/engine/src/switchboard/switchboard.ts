@@ -1,14 +1,6 @@
 import { ThreadlineError } from '@threadline/connector-kit';
-import type { ConversationControl, EventData, EventType, Message } from '@threadline/schema';
-import type {
-  ControlRecord,
-  IdGenerator,
-  Job,
-  NewJob,
-  StoreReader,
-  StoreTransaction,
-  SwitchboardSettings,
-} from '../ports.js';
+import type { ConversationControl, Message } from '@threadline/schema';
+import type { ControlRecord, Job, SwitchboardSettings } from '../ports.js';
 import {
   accept,
   activeAnswered,
@@ -22,22 +14,15 @@ import {
   timeoutDue,
 } from './control-transitions.js';
 import { checkMetadata, responseTimeoutMs } from './integrations.js';
-import { createSwitchboardAdmin, integrationOrThrow, settingsIn } from './switchboard-admin.js';
+import {
+  createSwitchboardAdmin,
+  integrationOrThrow,
+  type SwitchboardDependencies,
+  type SwitchboardUnit,
+  settingsIn,
+} from './switchboard-admin.js';
 
-/** The part of the engine's unit of work the switchboard uses. */
-export interface SwitchboardUnit {
-  tx: StoreTransaction;
-  now: Date;
-}
-
-export interface SwitchboardDependencies<U extends SwitchboardUnit> {
-  ids: IdGenerator;
-  read: StoreReader;
-  transact<T>(work: (unit: U) => Promise<T>): Promise<T>;
-  emit<T extends EventType>(unit: U, type: T, data: EventData<T>): Promise<void>;
-  addJob(unit: U, job: NewJob): Promise<void>;
-  finishJob(unit: U, job: Job): Promise<void>;
-}
+export type { SwitchboardDependencies, SwitchboardUnit };
 
 /** Who is speaking: the integration of the API key, or null for keys that are no integration. */
 export interface Speaker {
