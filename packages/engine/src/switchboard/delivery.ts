@@ -1,7 +1,10 @@
 import type { ConversationControl, ThreadlineEvent } from '@threadline/schema';
 import type { Integration } from '../ports.js';
 
-/** The conversation an event belongs to, if any. */
+/**
+ * The conversation an event belongs to, if any. Exhaustive over event types, so a new event
+ * type must say where it belongs (switchboard delivery and webhook lanes both ask here).
+ */
 export function conversationIdOf(event: ThreadlineEvent): string | undefined {
   switch (event.type) {
     case 'message.received':
@@ -19,7 +22,9 @@ export function conversationIdOf(event: ThreadlineEvent): string | undefined {
     case 'conversation.control_offered':
     case 'conversation.control_accepted':
       return event.data.conversationId;
-    default:
+    case 'contact.merged':
+    case 'contact.identity_linked':
+    case 'connector.status_changed':
       return undefined;
   }
 }
