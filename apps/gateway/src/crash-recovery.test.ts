@@ -1,21 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { twilioSignature } from '@threadline/connector-kit';
 import type { Message, ThreadlineEvent } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './test-support/free-port.js';
+import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
 
 /**
  * Real processes: a gateway child ingesting signed Twilio webhooks is killed with SIGKILL.
  * After a restart on the same data directory, every request that got a 2xx is stored
  * exactly once, and every send the API accepted reaches the (fake) provider.
  */
-const gatewayDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
 const accountSid = 'AC00000000000000000000000000000000';
 const authToken = 'crash-test-token';
 const apiKey = 'crash-test-key';
@@ -66,46 +65,23 @@ describe('crash recovery (SIGKILL)', () => {
 
   async function startGateway(): Promise<void> {
     output = '';
-    child = spawn(
-      process.execPath,
-      ['--conditions=@threadline/source', '--import', 'tsx', 'src/server.ts'],
+    child = spawnGateway(
       {
-        cwd: gatewayDirectory,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          THREADLINE_DATA_DIR: dataDirectory,
-          THREADLINE_API_KEYS: apiKey,
-          THREADLINE_PUBLIC_URL: base(),
-          TWILIO_ACCOUNT_SID: accountSid,
-          TWILIO_AUTH_TOKEN: authToken,
-          TWILIO_FROM_NUMBER: '+14155550000',
-          TWILIO_API_BASE: providerUrl,
-          TWILIO_RATE_LIMIT_PER_SECOND: '100',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        PORT: String(port),
+        THREADLINE_DATA_DIR: dataDirectory,
+        THREADLINE_API_KEYS: apiKey,
+        THREADLINE_PUBLIC_URL: base(),
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_AUTH_TOKEN: authToken,
+        TWILIO_FROM_NUMBER: '+14155550000',
+        TWILIO_API_BASE: providerUrl,
+        TWILIO_RATE_LIMIT_PER_SECOND: '100',
+      },
+      (chunk) => {
+        output += chunk;
       },
     );
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const healthy = await fetch(`${base()}/healthz`).then(
-        (response) => response.ok,
-        () => false,
-      );
-      if (healthy) return;
-      if (child.exitCode !== null) throw new Error(`gateway exited: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`gateway did not become healthy: ${output}`);
+    await waitUntilHealthy(child, base(), () => output);
   }
 
   function inboundRequest(index: number) {

@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { twilioSignature } from '@threadline/connector-kit';
 import type { ThreadlineEvent } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './test-support/free-port.js';
+import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
 
 /**
  * Real processes: a gateway delivering a burst of events to a webhook receiver is killed with
@@ -16,7 +16,6 @@ import { freePort } from './test-support/free-port.js';
  * reaches the receiver at least once, each conversation's in order, and the only repeats are
  * the requests that were out when the process died.
  */
-const gatewayDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
 const accountSid = 'AC00000000000000000000000000000000';
 const authToken = 'webhook-crash-token';
 const apiKey = 'webhook-crash-key';
@@ -75,45 +74,23 @@ describe('webhook deliveries across SIGKILL', () => {
 
   async function startGateway(): Promise<void> {
     output = '';
-    child = spawn(
-      process.execPath,
-      ['--conditions=@threadline/source', '--import', 'tsx', 'src/server.ts'],
+    child = spawnGateway(
       {
-        cwd: gatewayDirectory,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          THREADLINE_DATA_DIR: dataDirectory,
-          THREADLINE_API_KEYS: apiKey,
-          THREADLINE_PUBLIC_URL: base(),
-          THREADLINE_ALLOW_PRIVATE_WEBHOOKS: '1',
-          TWILIO_ACCOUNT_SID: accountSid,
-          TWILIO_AUTH_TOKEN: authToken,
-          TWILIO_FROM_NUMBER: '+14155550000',
-          TWILIO_API_BASE: 'http://127.0.0.1:9',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        PORT: String(port),
+        THREADLINE_DATA_DIR: dataDirectory,
+        THREADLINE_API_KEYS: apiKey,
+        THREADLINE_PUBLIC_URL: base(),
+        THREADLINE_ALLOW_PRIVATE_WEBHOOKS: '1',
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_AUTH_TOKEN: authToken,
+        TWILIO_FROM_NUMBER: '+14155550000',
+        TWILIO_API_BASE: 'http://127.0.0.1:9',
+      },
+      (chunk) => {
+        output += chunk;
       },
     );
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    // until it answers or exits (the test's own time limit bounds a gateway that hangs)
-    for (;;) {
-      const healthy = await fetch(`${base()}/healthz`).then(
-        (response) => response.ok,
-        () => false,
-      );
-      if (healthy) return;
-      if (child.exitCode !== null) throw new Error(`gateway exited: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntilHealthy(child, base(), () => output);
   }
 
   function inbound(customer: number, index: number) {
