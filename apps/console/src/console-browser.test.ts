@@ -430,9 +430,14 @@ describe('the conversation list at scale', () => {
     await screenshot(page, '11-conversations-10000-scrolled');
 
     // Keyboard: the first row's link takes focus and opens the conversation.
+    // (the scroll event redraws the rows a frame later: wait for the top row before focusing,
+    // or focus lands on a deep row that the redraw then removes)
     await viewport.evaluate((element) => {
       element.scrollTop = 0;
     });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-conversation-id]')?.textContent?.includes('Customer 9999'),
+    );
     await rows(page).first().locator('a').focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Customer 9999' }).waitFor();

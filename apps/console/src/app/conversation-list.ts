@@ -158,8 +158,10 @@ export function createConversationList(
     }
   }
 
+  /** Pages are fetched only once the stream is connected (see below). */
+  let streaming = false;
   async function loadMore(): Promise<void> {
-    if (loading || nextCursor === null || closed) return;
+    if (!streaming || loading || nextCursor === null || closed) return;
     loading = true;
     changed();
     try {
@@ -186,7 +188,10 @@ export function createConversationList(
     void onEvent(event);
   });
   // The stream first, then the first page: nothing committed in between is missed.
-  void feed.ready().then(loadMore);
+  void feed.ready().then(() => {
+    streaming = true;
+    return loadMore();
+  });
 
   return {
     get rows() {
@@ -197,6 +202,10 @@ export function createConversationList(
     },
     get complete() {
       return nextCursor === null;
+    },
+    /** True until the first page has arrived. */
+    get pending() {
+      return nextCursor === undefined;
     },
     get error() {
       return error;

@@ -125,7 +125,7 @@ function ConversationList({ filters }: { filters: ListFilters }) {
       <p class="list-summary muted" aria-live="polite">
         {rows.length} conversation{rows.length === 1 ? '' : 's'}
         {list.complete ? '' : ' loaded so far'}
-        {list.loading ? ' · loading…' : ''}
+        {list.loading || list.pending ? ' · loading…' : ''}
       </p>
       {list.error && (
         <p class="problem" role="alert">
@@ -151,7 +151,7 @@ function ConversationList({ filters }: { filters: ListFilters }) {
             />
           ))}
         </ul>
-        {rows.length === 0 && !list.loading && (
+        {rows.length === 0 && list.complete && (
           <p class="empty">
             No conversations{Object.keys(filters).length ? ' match these filters' : ' yet'}.
           </p>
