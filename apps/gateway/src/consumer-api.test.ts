@@ -330,6 +330,14 @@ describe('conversations and contacts', () => {
       ((await (await harness.api(`/v1/conversations/${target.id}`)).json()) as Conversation).status,
     ).toBe('resolved');
     expect((await harness.api('/v1/conversations/nope')).status).toBe(404);
+
+    // an operator reopens it: the next message stays in it
+    const reopen = await harness.api(`/v1/conversations/${target.id}/reopen`, { method: 'POST' });
+    expect(reopen.status).toBe(200);
+    expect(((await reopen.json()) as Conversation).status).toBe('open');
+    expect((await harness.api('/v1/conversations/nope/reopen', { method: 'POST' })).status).toBe(
+      404,
+    );
   });
 
   it('reads contacts, links identities and merges contacts', async () => {

@@ -178,6 +178,10 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     resolve(id: string, options?: RequestOptions): Promise<Conversation> {
       return post<Conversation>(`/v1/conversations/${segment(id)}/resolve`, undefined, options);
     },
+    /** Reopen a resolved conversation: only the contact's latest, and only if none is open (409 `conflict` otherwise). */
+    reopen(id: string, options?: RequestOptions): Promise<Conversation> {
+      return post<Conversation>(`/v1/conversations/${segment(id)}/reopen`, undefined, options);
+    },
     /** Switchboard: pass control at once (to `to`, or the active integration's `next`), with metadata. */
     passControl(
       id: string,

@@ -1,5 +1,5 @@
 import type { Channel, Conversation } from '@threadline/schema';
-import type { EngineContext } from './engine-context.js';
+import { type EngineContext, EngineError } from './engine-context.js';
 import type { StoreReader } from './ports.js';
 import { isoTime, type Unit } from './unit-of-work.js';
 
@@ -54,6 +54,30 @@ export async function reopenConversation(
   await unit.tx.updateConversation(reopened);
   await context.emit(unit, 'conversation.reopened', { conversation: reopened });
   return reopened;
+}
+
+/**
+ * Reopens a resolved conversation because an app asked to. Only the contact's latest
+ * conversation may be reopened, and only while no other one is open: a contact has one open
+ * conversation, and the next customer message must land in the one that is open.
+ */
+export async function reopenOnRequest(
+  context: EngineContext,
+  unit: Unit,
+  requested: Conversation,
+): Promise<Conversation> {
+  const conversation = await followMerges(unit.tx, requested);
+  if (conversation.status === 'open') return conversation;
+  const latest = await unit.tx.findLatestConversation(conversation.contactId, conversation.inboxId);
+  if (latest && latest.id !== conversation.id)
+    throw new EngineError(
+      'conflict',
+      latest.status === 'open'
+        ? `the contact's conversation ${latest.id} is open: a contact has one open conversation`
+        : `conversation ${latest.id} is the contact's latest: only the latest conversation can be reopened`,
+      { details: { conversationId: latest.id, status: latest.status } },
+    );
+  return reopenConversation(context, unit, conversation);
 }
 
 /** Resolves an open conversation (the app closed it); a resolved one is left as it is. */

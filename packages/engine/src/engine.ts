@@ -10,7 +10,7 @@ import type {
 } from '@threadline/schema';
 import { type BackoffPolicy, defaultSendBackoff } from './backoff.js';
 import { createIdGenerator, systemClock } from './clock.js';
-import { resolveConversation as resolve } from './conversations.js';
+import { reopenOnRequest, resolveConversation as resolve } from './conversations.js';
 import {
   connectorOrThrow,
   type EngineContext,
@@ -138,6 +138,15 @@ export function createEngine(options: EngineOptions) {
         const conversation = await unit.tx.getConversation(id);
         if (!conversation) throw new EngineError('not_found', `no conversation ${id}`);
         return resolve(context, unit, conversation);
+      });
+    },
+
+    /** Reopen a resolved conversation: only the contact's latest, and only if none is open. */
+    reopenConversation(id: string): Promise<Conversation> {
+      return context.transact(async (unit) => {
+        const conversation = await unit.tx.getConversation(id);
+        if (!conversation) throw new EngineError('not_found', `no conversation ${id}`);
+        return reopenOnRequest(context, unit, conversation);
       });
     },
 

@@ -425,6 +425,24 @@ export function registerConsumerRoutes(
 
   app.openapi(
     createRoute({
+      method: 'post',
+      path: '/v1/conversations/{id}/reopen',
+      operationId: 'conversations.reopen',
+      tags: ['Conversations'],
+      summary: 'Reopen a resolved conversation',
+      description:
+        'Only the contact’s latest conversation can be reopened, and only while none of its other conversations is open (a contact has one open conversation): otherwise `409 conflict`, with `details.conversationId` naming the one in the way. Reopening an open conversation changes nothing. Emits `conversation.reopened`.',
+      security: bearer,
+      middleware: [sendScope] as const,
+      request: { params: idParams },
+      responses: { 200: json(conversationSchema, 'The open conversation'), ...errorResponses },
+    }),
+    async (context) =>
+      context.json(await engine.reopenConversation(context.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
       method: 'get',
       path: '/v1/contacts/{id}',
       operationId: 'contacts.get',

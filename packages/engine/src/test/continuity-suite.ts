@@ -271,6 +271,30 @@ export function testContinuity(name: string, factory: StoreFactory): void {
       expect(previous?.status).toBe('resolved');
     });
 
+    it('reopens on request only the contact’s latest conversation, and only while none is open', async () => {
+      const first = await harness.inbound(harness.sms, '+14155550111', 'hello');
+      harness.clock.advance(25 * hour);
+      const second = await harness.inbound(harness.sms, '+14155550111', 'hello again');
+      // the first was resolved by time; the second is open
+      await expect(harness.engine.reopenConversation(first.conversationId!)).rejects.toMatchObject(
+        { code: 'conflict', details: { conversationId: second.conversationId, status: 'open' } },
+      );
+      await harness.engine.resolveConversation(second.conversationId!);
+      await expect(harness.engine.reopenConversation(first.conversationId!)).rejects.toMatchObject(
+        { code: 'conflict', details: { conversationId: second.conversationId } },
+      );
+      const reopened = await harness.engine.reopenConversation(second.conversationId!);
+      expect(reopened).toMatchObject({ id: second.conversationId, status: 'open', resolvedAt: null });
+      expect(harness.events.at(-1)?.type).toBe('conversation.reopened');
+      // reopening an open conversation changes nothing
+      const again = await harness.engine.reopenConversation(second.conversationId!);
+      expect(again.updatedAt).toBe(reopened.updatedAt);
+      // the customer's next message lands in the reopened conversation
+      harness.clock.advance(hour);
+      const third = await harness.inbound(harness.sms, '+14155550111', 'still there?');
+      expect(third.conversationId).toBe(second.conversationId);
+    });
+
     it('reopens a resolved conversation on a new message inside the window', async () => {
       const first = await harness.inbound(harness.telegram, '5001', 'question');
       await harness.engine.resolveConversation(first.conversationId!);
