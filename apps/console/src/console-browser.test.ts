@@ -460,6 +460,77 @@ describe('the conversation list at scale', () => {
   });
 });
 
+describe('the switchboard in the console', () => {
+  it('shows who is in control, passes control with metadata, and resolves and reopens', {
+    timeout: 60_000,
+  }, async () => {
+    const gateway = await startGateway(gatewayWorkspace(), 'first-secret');
+    cleanups.push(() => gateway.app.gateway.close());
+    const app = gateway.app;
+    const desk = await api<{ id: string }>(app, '/v1/integrations', { name: 'Help desk' });
+    const bot = await api<{ id: string }>(app, '/v1/integrations', {
+      name: 'Order bot',
+      next: desk.id,
+    });
+    const enabled = await app.request('/v1/switchboard', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: true, defaultIntegrationId: bot.id }),
+    });
+    expect(enabled.status).toBe(200);
+    const inbound = signedWith('inbound-text', {
+      From: customerNumber,
+      Body: 'Where is my refund?',
+      MessageSid: 'SM00000000000000000000000000000c01',
+      SmsSid: 'SM00000000000000000000000000000c01',
+    });
+    expect((await post(app, '/webhooks/sms/sms', inbound)).status).toBe(200);
+    const list = await api<{ data: Conversation[] }>(app, '/v1/conversations');
+    const conversationId = list.data[0]!.id;
+
+    const { page, blocked, pageErrors } = await openIsolatedPage(browser);
+    await page.goto(`${gateway.base}/console/#/conversations/${conversationId}`);
+    await signIn(page, apiKey);
+    const panel = page.getByTestId('control');
+    await panel.getByTestId('active-integration').filter({ hasText: 'Order bot' }).waitFor();
+
+    // A wrong metadata box says what is wrong, and passes nothing.
+    await panel.getByLabel('Pass control to').selectOption({ label: 'Help desk' });
+    await panel.getByLabel('Handoff metadata (JSON object, optional)').fill('{"intent": refund}');
+    await panel.getByRole('button', { name: 'Pass control' }).click();
+    await panel.getByRole('alert').filter({ hasText: 'Metadata is not valid JSON' }).waitFor();
+
+    await panel
+      .getByLabel('Handoff metadata (JSON object, optional)')
+      .fill('{"intent": "refund", "orderId": "A-1001"}');
+    await panel.getByRole('button', { name: 'Pass control' }).click();
+    await panel.getByTestId('active-integration').filter({ hasText: 'Help desk' }).waitFor();
+    // the handoff is a marker in the timeline, with what was handed over
+    const marker = page.getByTestId('handoff').filter({ hasText: 'Control passed (api) to Help desk' });
+    await marker.filter({ hasText: 'A-1001' }).waitFor();
+    const control = await api<{ control: { activeIntegrationId: string; metadata: unknown } }>(
+      app,
+      `/v1/conversations/${conversationId}`,
+    );
+    expect(control.control).toMatchObject({
+      activeIntegrationId: desk.id,
+      metadata: { intent: 'refund', orderId: 'A-1001' },
+    });
+    await expectAccessible(page, 'conversation with control');
+    await screenshot(page, '15-conversation-control-passed');
+
+    // Resolve, then reopen from the console.
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByRole('button', { name: 'Reopen' }).click();
+    await page.getByRole('button', { name: 'Resolve' }).waitFor();
+    const reopened = await api<Conversation>(app, `/v1/conversations/${conversationId}`);
+    expect(reopened.status).toBe('open');
+
+    expect(blocked).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
 describe('a WhatsApp linked device', () => {
   it('shows the pairing QR code while the session waits, then the logged-out state', {
     timeout: 60_000,

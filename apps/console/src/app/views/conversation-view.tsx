@@ -1,4 +1,10 @@
-import type { Contact, Conversation, Message, ThreadlineEvent } from '@threadline/client';
+import type {
+  Contact,
+  Conversation,
+  ConversationControl,
+  Message,
+  ThreadlineEvent,
+} from '@threadline/client';
 import { useEffect, useState } from 'preact/hooks';
 import { ChannelBadge, DeliveryTicks, StatusPill } from '../components/badges';
 import { MessageContent } from '../components/message-content';
@@ -6,6 +12,7 @@ import { contactLabel } from '../contact-cache';
 import { useSession } from '../context';
 import { channelName, fullTime, shortTime } from '../format';
 import { hrefFor } from '../route';
+import { ControlPanel, MetadataList, useIntegrations } from './control-panel';
 import { ReplyBox } from './reply-box';
 
 const statusRank: Record<Message['status'], number> = {
@@ -19,6 +26,40 @@ const statusRank: Record<Message['status'], number> = {
 
 const byTime = (a: Message, b: Message) =>
   a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+
+/** A change of control seen on the stream: shown in the timeline where it happened. */
+interface Handoff {
+  id: string;
+  time: string;
+  kind: 'passed' | 'offered' | 'accepted';
+  from: string | null;
+  to: string | null;
+  reason?: string;
+  metadata: Record<string, unknown> | null;
+}
+
+function handoffOf(event: ThreadlineEvent, conversationId: string): Handoff | undefined {
+  const base = { id: event.id, time: event.time };
+  switch (event.type) {
+    case 'conversation.control_passed':
+      if (event.data.conversationId !== conversationId) return undefined;
+      return { ...base, kind: 'passed', ...event.data };
+    case 'conversation.control_offered':
+      if (event.data.conversationId !== conversationId) return undefined;
+      return { ...base, kind: 'offered', ...event.data };
+    case 'conversation.control_accepted':
+      if (event.data.conversationId !== conversationId) return undefined;
+      return { ...base, kind: 'accepted', ...event.data };
+    default:
+      return undefined;
+  }
+}
+
+const handoffWords: Record<Handoff['kind'], string> = {
+  passed: 'Control passed',
+  offered: 'Control offered',
+  accepted: 'Control accepted',
+};
 
 /** The newer copy of a message: a later update, or a further delivery state. */
 function newer(existing: Message | undefined, incoming: Message): Message {
@@ -38,7 +79,11 @@ export function ConversationView({ id }: { id: string }) {
   const [contact, setContact] = useState<Contact | null>(null);
   const [messages, setMessages] = useState<Map<string, Message>>(new Map());
   const [problem, setProblem] = useState<string | null>(null);
+  const [actionProblem, setActionProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [control, setControl] = useState<ConversationControl | undefined>(undefined);
+  const [handoffs, setHandoffs] = useState<Handoff[]>([]);
+  const { nameOf } = useIntegrations();
 
   useEffect(() => {
     let current = true;
@@ -60,6 +105,16 @@ export function ConversationView({ id }: { id: string }) {
           return next;
         });
       }
+      const handoff = handoffOf(event, id);
+      if (handoff) {
+        setHandoffs((existing) =>
+          existing.some((known) => known.id === handoff.id) ? existing : [...existing, handoff],
+        );
+        client.conversations.get(id).then(
+          (found) => current && setControl(found.control),
+          () => undefined,
+        );
+      }
       if (event.type === 'contact.identity_linked' || event.type === 'contact.merged') {
         // a merged contact id answers with the contact it joined
         if (contactId)
@@ -79,6 +134,7 @@ export function ConversationView({ id }: { id: string }) {
       if (!current) return;
       contactId = found.contactId;
       setConversation(found);
+      setControl(found.control);
       setMessages(history);
       loaded = true;
       for (const event of pending.splice(0)) apply(event);
@@ -111,16 +167,22 @@ export function ConversationView({ id }: { id: string }) {
   const timeline = [...messages.values()].sort(byTime);
   const byId = new Map(timeline.map((message) => [message.id, message]));
 
-  async function resolve() {
+  async function act(change: (id: string) => Promise<Conversation>) {
     setBusy(true);
+    setActionProblem(null);
     try {
-      setConversation(await client.conversations.resolve(id));
+      setConversation(await change(id));
     } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
+      setActionProblem(error instanceof Error ? error.message : String(error));
     } finally {
       setBusy(false);
     }
   }
+  type Item = { time: string; message?: Message; handoff?: Handoff };
+  const items: Item[] = [
+    ...timeline.map((message) => ({ time: message.createdAt, message })),
+    ...handoffs.map((handoff) => ({ time: handoff.time, handoff })),
+  ].sort((a, b) => a.time.localeCompare(b.time));
 
   return (
     <section class="view conversation-view" aria-labelledby="conversation-title">
@@ -152,19 +214,54 @@ export function ConversationView({ id }: { id: string }) {
         </div>
         <div class="header-actions">
           {conversation.status === 'open' ? (
-            <button type="button" class="button" onClick={resolve} disabled={busy}>
+            <button
+              type="button"
+              class="button"
+              onClick={() => act(client.conversations.resolve)}
+              disabled={busy}
+            >
               Resolve
             </button>
           ) : (
-            <p class="muted small">
-              Resolved {conversation.resolvedAt ? shortTime(conversation.resolvedAt) : ''}. A new
-              message from the customer reopens it.
+            <>
+              <p class="muted small">
+                Resolved {conversation.resolvedAt ? shortTime(conversation.resolvedAt) : ''}. A new
+                message from the customer reopens it.
+              </p>
+              <button
+                type="button"
+                class="button"
+                onClick={() => act(client.conversations.reopen)}
+                disabled={busy}
+              >
+                Reopen
+              </button>
+            </>
+          )}
+          {actionProblem && (
+            <p class="problem" role="alert">
+              {actionProblem}
             </p>
           )}
         </div>
       </header>
+      {control && <ControlPanel conversationId={id} control={control} onChanged={setControl} />}
       <ol class="timeline" aria-label="Messages, oldest first" data-testid="timeline">
-        {timeline.map((message, index) => {
+        {items.map(({ message, handoff }) => {
+          if (handoff)
+            return (
+              <li key={handoff.id} class="timeline-item">
+                <div class="marker handoff" data-testid="handoff">
+                  <p>
+                    {handoffWords[handoff.kind]}
+                    {handoff.reason ? ` (${handoff.reason})` : ''} to {nameOf(handoff.to)}
+                  </p>
+                  <MetadataList metadata={handoff.metadata} />
+                </div>
+              </li>
+            );
+          if (!message) return null;
+          const index = timeline.indexOf(message);
           const previousInbound = timeline
             .slice(0, index)
             .reverse()
