@@ -276,15 +276,21 @@ export function testContinuity(name: string, factory: StoreFactory): void {
       harness.clock.advance(25 * hour);
       const second = await harness.inbound(harness.sms, '+14155550111', 'hello again');
       // the first was resolved by time; the second is open
-      await expect(harness.engine.reopenConversation(first.conversationId!)).rejects.toMatchObject(
-        { code: 'conflict', details: { conversationId: second.conversationId, status: 'open' } },
-      );
+      await expect(harness.engine.reopenConversation(first.conversationId!)).rejects.toMatchObject({
+        code: 'conflict',
+        details: { conversationId: second.conversationId, status: 'open' },
+      });
       await harness.engine.resolveConversation(second.conversationId!);
-      await expect(harness.engine.reopenConversation(first.conversationId!)).rejects.toMatchObject(
-        { code: 'conflict', details: { conversationId: second.conversationId } },
-      );
+      await expect(harness.engine.reopenConversation(first.conversationId!)).rejects.toMatchObject({
+        code: 'conflict',
+        details: { conversationId: second.conversationId },
+      });
       const reopened = await harness.engine.reopenConversation(second.conversationId!);
-      expect(reopened).toMatchObject({ id: second.conversationId, status: 'open', resolvedAt: null });
+      expect(reopened).toMatchObject({
+        id: second.conversationId,
+        status: 'open',
+        resolvedAt: null,
+      });
       expect(harness.events.at(-1)?.type).toBe('conversation.reopened');
       // reopening an open conversation changes nothing
       const again = await harness.engine.reopenConversation(second.conversationId!);
