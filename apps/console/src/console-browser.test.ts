@@ -506,7 +506,9 @@ describe('the switchboard in the console', () => {
     await panel.getByRole('button', { name: 'Pass control' }).click();
     await panel.getByTestId('active-integration').filter({ hasText: 'Help desk' }).waitFor();
     // the handoff is a marker in the timeline, with what was handed over
-    const marker = page.getByTestId('handoff').filter({ hasText: 'Control passed (api) to Help desk' });
+    const marker = page
+      .getByTestId('handoff')
+      .filter({ hasText: 'Control passed (api) to Help desk' });
     await marker.filter({ hasText: 'A-1001' }).waitFor();
     const control = await api<{ control: { activeIntegrationId: string; metadata: unknown } }>(
       app,
