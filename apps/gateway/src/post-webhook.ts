@@ -2,9 +2,11 @@ import { parseRetryAfter } from '@threadline/connector-kit';
 import type { WebhookSigner } from './sign-webhook.js';
 
 export type WebhookOutcome =
-  | { ok: true }
+  | { ok: true; statusCode: number }
   | {
       ok: false;
+      /** The subscriber's HTTP status; absent when it did not answer. */
+      statusCode?: number;
       error: string;
       /** The endpoint looks down (no answer, 5xx, 429), not just refusing this delivery. */
       endpointDown: boolean;
@@ -41,7 +43,7 @@ export async function postWebhook(options: {
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     await response.arrayBuffer().catch(() => undefined);
-    if (response.ok) return { ok: true };
+    if (response.ok) return { ok: true, statusCode: response.status };
     const status = response.status;
     const retryAfterMs =
       status === 429 || status === 503
@@ -49,6 +51,7 @@ export async function postWebhook(options: {
         : undefined;
     return {
       ok: false,
+      statusCode: status,
       error: `HTTP ${status}`,
       endpointDown: status >= 500 || status === 429,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),

@@ -4,6 +4,7 @@ import type {
   DeadLetter,
   IdGenerator,
   Store,
+  WebhookDeliveryAttempt,
   WebhookDeliveryFailure,
   WebhookProgress,
   WebhookSubscription,
@@ -25,6 +26,8 @@ const pageSize = 500;
 const circuitThreshold = 5;
 /** Wait before writing progress again after the store refused a write. */
 const saveRetryMs = 1_000;
+/** Requests kept in the delivery log (`GET /v1/webhooks/:id/deliveries`). */
+const recentLimit = 50;
 
 export interface SubscriptionDeliveryOptions {
   store: Store;
@@ -117,6 +120,8 @@ export function createSubscriptionDeliveries(
         }
       : null;
   const replayId = start.replayId;
+  /** The delivery log, newest last; kept across restarts in the stored progress. */
+  const recent: WebhookDeliveryAttempt[] = [...(settings.progress.recent ?? [])];
 
   const entries = new Map<number, Entry>();
   const lanes = new Map<string, Lane>();
@@ -269,6 +274,7 @@ export function createSubscriptionDeliveries(
 
   function send(delivery: Delivery): void {
     inFlight += 1;
+    const sentAt = now();
     const probe = circuit.started();
     const body =
       settings.batch === null
@@ -283,8 +289,29 @@ export function createSubscriptionDeliveries(
         body,
         timestamp: options.clock.now(),
         timeoutMs: options.timeoutMs,
-      }).then((outcome) => settle(delivery, outcome, probe)),
+      }).then((outcome) => {
+        log(delivery, outcome, sentAt);
+        settle(delivery, outcome, probe);
+      }),
     );
+  }
+
+  function log(delivery: Delivery, outcome: WebhookOutcome, sentAt: number): void {
+    const at = now();
+    const givesUp =
+      !outcome.ok && at - (delivery.firstFailureAt ?? at) >= options.retry.giveUpAfterMs;
+    recent.push({
+      webhookId: delivery.messageId,
+      eventIds: delivery.entries.map((entry) => entry.event.id),
+      eventTypes: [...new Set(delivery.entries.map((entry) => entry.event.type))],
+      at: new Date(sentAt).toISOString(),
+      outcome: outcome.ok ? 'delivered' : givesUp ? 'dead_lettered' : 'failed',
+      attempt: delivery.attempts + 1,
+      statusCode: outcome.statusCode ?? null,
+      latencyMs: Math.max(0, at - sentAt),
+      error: outcome.ok ? null : outcome.error,
+    });
+    if (recent.length > recentLimit) recent.splice(0, recent.length - recentLimit);
   }
 
   function settle(delivery: Delivery, outcome: WebhookOutcome, probe: boolean): void {
@@ -371,7 +398,7 @@ export function createSubscriptionDeliveries(
       if (entry.failure) failures.push(entry.failure);
     }
     if (!undone) cursor = Math.max(cursor, readTo);
-    return { cursor, readTo, pending, failures, replayId };
+    return { cursor, readTo, pending, failures, replayId, recent: [...recent] };
   }
 
   function requestSave(): void {

@@ -194,7 +194,7 @@ describe('webhook lanes', () => {
   });
 
   it('waits for Retry-After when the endpoint answers 429', async () => {
-    await subscribe();
+    const subscription = await subscribe();
     answer = () => ({ status: 429, headers: { 'retry-after': '120' } });
     await customerWrites('A', 1);
     await customerWrites('B', 1);
@@ -208,6 +208,18 @@ describe('webhook lanes', () => {
     await harness.gateway.dispatcher.runOnce();
     expect(ofCustomer('A', delivered())).toEqual(['A-1']);
     expect(ofCustomer('B', delivered())).toEqual(['B-1']);
+    // the delivery log shows each request, newest first: the 429s, then the retries that went through
+    const log = (await (
+      await harness.api(`/v1/webhooks/${subscription.id}/deliveries`)
+    ).json()) as { data: Array<Record<string, unknown>> };
+    expect(log.data.map((entry) => [entry.outcome, entry.statusCode, entry.attempt])).toEqual([
+      ['delivered', 204, 2],
+      ['delivered', 204, 2],
+      ['failed', 429, 1],
+      ['failed', 429, 1],
+    ]);
+    expect(log.data[3]).toMatchObject({ error: 'HTTP 429', eventTypes: ['message.received'] });
+    expect((await harness.api('/v1/webhooks/nope/deliveries')).status).toBe(404);
   });
   it('holds deliveries while a subscription is disabled, and resumes where it stopped', async () => {
     const subscription = await subscribe();

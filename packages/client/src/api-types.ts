@@ -268,3 +268,19 @@ export interface ReadinessReport {
   status: 'ready' | 'not_ready';
   checks: Record<string, { ok: boolean; detail?: string }>;
 }
+
+/** One request to a webhook subscriber (`GET /v1/webhooks/:id/deliveries`). */
+export interface WebhookDeliveryAttempt {
+  /** The request's `webhook-id`: the event id, or the batch id. */
+  webhookId: string;
+  eventIds: string[];
+  eventTypes: string[];
+  /** When the request was sent. */
+  at: string;
+  outcome: 'delivered' | 'failed' | 'dead_lettered';
+  attempt: number;
+  /** Null when the subscriber did not answer. */
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}

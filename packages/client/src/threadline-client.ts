@@ -29,6 +29,7 @@ import type {
   ThreadlineEvent,
   UpdateIntegrationInput,
   UpdateWebhookInput,
+  WebhookDeliveryAttempt,
   WebhookSubscription,
 } from './api-types.js';
 import {
@@ -294,6 +295,16 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
       return (
         await get<{ data: Record<string, unknown>[] }>(
           `/v1/webhooks/${segment(id)}/dead-letters`,
+          undefined,
+          options,
+        )
+      ).data;
+    },
+    /** The latest requests to the subscriber (up to 50), newest first. */
+    async deliveries(id: string, options?: RequestOptions): Promise<WebhookDeliveryAttempt[]> {
+      return (
+        await get<{ data: WebhookDeliveryAttempt[] }>(
+          `/v1/webhooks/${segment(id)}/deliveries`,
           undefined,
           options,
         )

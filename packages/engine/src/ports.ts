@@ -89,6 +89,23 @@ export interface WebhookDeliveryFailure {
   lastError: string;
 }
 
+/** One request to a subscriber and how it went: the delivery log the API and console show. */
+export interface WebhookDeliveryAttempt {
+  /** The request's `webhook-id`: the event id, or the batch id. */
+  webhookId: string;
+  eventIds: string[];
+  eventTypes: string[];
+  /** When the request was sent. */
+  at: string;
+  outcome: 'delivered' | 'failed' | 'dead_lettered';
+  /** 1 for the first try of this delivery. */
+  attempt: number;
+  /** The subscriber's HTTP status; null when it did not answer. */
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
 /**
  * How far a subscription's deliveries got, written by the dispatcher alone (settings are
  * written by the API: the two never overwrite each other).
@@ -104,6 +121,8 @@ export interface WebhookProgress {
   failures: WebhookDeliveryFailure[];
   /** The last replay (see `WebhookSubscription.replay`) the progress starts from. */
   replayId: string | null;
+  /** The latest requests, newest last (at most 50); absent in progress written before it existed. */
+  recent?: WebhookDeliveryAttempt[];
 }
 
 export interface WebhookSubscription {

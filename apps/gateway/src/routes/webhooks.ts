@@ -16,6 +16,20 @@ import { type App, bearer, errorResponses, json, type RouteRuntime } from './rou
 
 const idParams = z.object({ id: z.string().min(1) });
 
+const deliveryAttemptSchema = z
+  .object({
+    webhookId: z.string().describe('the request’s `webhook-id`: the event id, or the batch id'),
+    eventIds: z.array(z.string()),
+    eventTypes: z.array(z.string()),
+    at: z.string().describe('when the request was sent'),
+    outcome: z.enum(['delivered', 'failed', 'dead_lettered']),
+    attempt: z.number().int().positive(),
+    statusCode: z.number().int().nullable(),
+    latencyMs: z.number(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookDeliveryAttempt' });
+
 /**
  * What the API shows of a subscription: its settings and delivery state, never the secret.
  * Lag and the low-water mark come from the dispatcher when it runs here, else from the
@@ -250,6 +264,30 @@ export function registerWebhookRoutes(app: App, runtime: RouteRuntime): void {
       });
       runtime.dispatcher.subscriptionsChanged();
       return context.json(await publicView(runtime, updated), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/webhooks/{id}/deliveries',
+      operationId: 'webhooks.deliveries',
+      tags: ['Webhooks'],
+      summary: 'The latest requests to this subscription: outcome, status, attempt and latency',
+      description:
+        'Up to the last 50 requests, newest first, as the delivering instance last recorded them (it records as deliveries complete, so the newest may lag by one write). `outcome` is `delivered`, `failed` (to be retried) or `dead_lettered`; `statusCode` is null when the subscriber did not answer.',
+      security: bearer,
+      middleware: [admin] as const,
+      request: { params: idParams },
+      responses: {
+        200: json(z.object({ data: z.array(deliveryAttemptSchema) }), 'Requests, newest first'),
+        ...errorResponses,
+      },
+    }),
+    async (context) => {
+      const subscription = await store.read.getWebhook(context.req.valid('param').id);
+      if (!subscription) throw new EngineError('not_found', 'no such webhook');
+      return context.json({ data: [...(subscription.progress.recent ?? [])].reverse() }, 200);
     },
   );
 
