@@ -282,8 +282,18 @@ describe('the console', () => {
     await page.locator('[data-connector-id="sms"]').waitFor();
     await expectAccessible(page, 'connectors');
     await screenshot(page, '07-connectors');
+    // the subscriber answers 503: once a request is recorded, its log shows it
+    const [subscription] = (await api<{ data: Array<{ id: string }> }>(gateway.app, '/v1/webhooks'))
+      .data;
+    while (
+      (await api<{ data: unknown[] }>(gateway.app, `/v1/webhooks/${subscription!.id}/deliveries`))
+        .data.length === 0
+    )
+      await new Promise((resolve) => setTimeout(resolve, 50));
     await nav(page, 'Webhooks').click();
     await page.locator('[data-webhook-id]').filter({ hasText: hookUrl }).waitFor();
+    const request = page.getByTestId(`deliveries-${subscription!.id}`).locator('tbody tr').first();
+    await request.filter({ hasText: '503' }).filter({ hasText: 'failed, will retry' }).waitFor();
     await expectAccessible(page, 'webhooks');
     await screenshot(page, '08-webhooks');
 

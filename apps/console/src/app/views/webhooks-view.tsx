@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { useSession } from '../context';
 import { fullTime } from '../format';
 import { useAsync } from '../use-async';
+import { WebhookDeliveries } from './webhook-deliveries';
 
 export function WebhooksView() {
   const { client } = useSession();
@@ -45,10 +46,8 @@ function Subscription({
   onChanged: () => void;
 }) {
   const { client } = useSession();
-  const deadLetters = useAsync(
-    () => client.webhooks.deadLetters(subscription.id),
-    [subscription.id],
-  );
+  const deadLetters = useAsync(() => client.webhooks.deadLetters(subscription.id), [subscription]);
+  const deliveries = useAsync(() => client.webhooks.deliveries(subscription.id), [subscription]);
   const [after, setAfter] = useState(String(Math.max(0, subscription.cursor - 10)));
   const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -110,6 +109,15 @@ function Subscription({
         <p class="problem" role="alert">
           {problem}
         </p>
+      )}
+      <h3 class="section-title">Latest requests</h3>
+      {deliveries.error && (
+        <p class="problem" role="alert">
+          Could not read the delivery log: {deliveries.error}
+        </p>
+      )}
+      {deliveries.value && (
+        <WebhookDeliveries subscriptionId={subscription.id} deliveries={deliveries.value} />
       )}
       <details>
         <summary>Dead letters ({deadLetters.value?.length ?? '…'})</summary>
