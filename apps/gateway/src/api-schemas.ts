@@ -103,6 +103,11 @@ export const conversationListQuerySchema = pageQuerySchema.extend({
     .describe(
       'Only the conversations of the contact with this address (on any channel: a phone number, a Telegram id, an email address)',
     ),
+  integrationId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Only the conversations this integration is in control of (switchboard)'),
 });
 
 export const renderMessageBodySchema = z

@@ -157,6 +157,15 @@ describe('switchboard', () => {
       activeIntegrationId: ids.desk,
       metadata: { intent: 'refund' },
     });
+    // the list filtered by who is in control
+    const controlled = async (integrationId: string) =>
+      (
+        (await (await harness.api(`/v1/conversations?integrationId=${integrationId}`)).json()) as {
+          data: Array<{ id: string }>;
+        }
+      ).data.map((found) => found.id);
+    expect(await controlled(ids.desk)).toEqual([first.conversationId]);
+    expect(await controlled(ids.bot)).toEqual([]);
 
     const refused = await reply('bot', first.contactId);
     expect(refused.status).toBe(409);

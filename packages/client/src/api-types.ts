@@ -86,6 +86,8 @@ export interface ListConversationsQuery extends PageQuery {
   channel?: Channel;
   /** Only the conversations of the contact with this address, on any channel. */
   address?: string;
+  /** Only the conversations this integration is in control of (switchboard). */
+  integrationId?: string;
 }
 
 /** `POST /v1/messages/render`: how a channel would carry some content. */

@@ -116,7 +116,7 @@ export function registerConsumerRoutes(
     base: { contactId?: string; status?: Conversation['status'] },
     after: string | undefined,
     limit: number,
-    keep: (conversation: Conversation) => boolean,
+    keep: (conversation: Conversation) => boolean | Promise<boolean>,
   ): Promise<{ data: Conversation[]; nextCursor: string | null }> {
     const data: Conversation[] = [];
     let cursor = after;
@@ -130,7 +130,7 @@ export function registerConsumerRoutes(
       for (const conversation of batch) {
         scanned += 1;
         cursor = conversation.id;
-        if (!keep(conversation)) continue;
+        if (!(await keep(conversation))) continue;
         data.push(conversation);
         if (data.length === limit) return { data, nextCursor: cursor };
       }
@@ -338,7 +338,7 @@ export function registerConsumerRoutes(
         ...(contactId ? { contactId } : {}),
         ...(query.status ? { status: query.status } : {}),
       };
-      if (!query.channel && !(contactIds && contactIds.size > 1)) {
+      if (!query.channel && !query.integrationId && !(contactIds && contactIds.size > 1)) {
         const data = await store.read.listConversations({
           ...base,
           ...(query.after ? { after: query.after } : {}),
@@ -346,9 +346,13 @@ export function registerConsumerRoutes(
         });
         return context.json(page(data, query.limit), 200);
       }
-      const keep = (conversation: Conversation) =>
+      const inControl = async (conversation: Conversation) =>
+        (await engine.switchboard.control(conversation.id))?.activeIntegrationId ===
+        query.integrationId;
+      const keep = async (conversation: Conversation) =>
         (!query.channel || conversation.lastInboundChannel === query.channel) &&
-        (!contactIds || contactIds.has(conversation.contactId));
+        (!contactIds || contactIds.has(conversation.contactId)) &&
+        (!query.integrationId || (await inControl(conversation)));
       return context.json(await scanConversations(base, query.after, query.limit, keep), 200);
     },
   );
