@@ -531,6 +531,17 @@ describe('the switchboard in the console', () => {
     await expectAccessible(page, 'conversation with control');
     await screenshot(page, '15-conversation-control-passed');
 
+    // The list filtered by who is in control follows control as it moves.
+    await nav(page, 'Conversations').click();
+    await page.getByLabel('In control').selectOption({ label: 'Help desk' });
+    await page.getByText('1 conversation', { exact: true }).waitFor();
+    await expectAccessible(page, 'conversations by integration');
+    await api(app, `/v1/conversations/${conversationId}/control/pass`, { to: bot.id });
+    await page.getByText('No conversations match these filters.').waitFor();
+    await page.getByLabel('In control').selectOption({ label: 'Order bot' });
+    await rows(page).first().locator('a').click();
+    await panel.getByTestId('active-integration').filter({ hasText: 'Order bot' }).waitFor();
+
     // Resolve, then reopen from the console.
     await page.getByRole('button', { name: 'Resolve' }).click();
     await page.getByRole('button', { name: 'Reopen' }).click();

@@ -14,6 +14,8 @@ export interface ListFilters {
   channel?: string;
   /** A contact's address on any channel. */
   address?: string;
+  /** The integration in control (switchboard). */
+  integrationId?: string;
 }
 
 export interface ConversationRow {
@@ -63,6 +65,8 @@ export function createConversationList(
 ) {
   const rows = new Map<string, ConversationRow>();
   const matchedContacts = new Set<string>();
+  /** Who controls each conversation, as pages and control events have said. */
+  const controlOf = new Map<string, string | null>();
   const listeners = new Set<() => void>();
   let ordered: ConversationRow[] = [];
   let nextCursor: string | null | undefined;
@@ -79,7 +83,8 @@ export function createConversationList(
     !conversation.mergedIntoId &&
     (!filters.status || conversation.status === filters.status) &&
     (!filters.channel || conversation.lastInboundChannel === filters.channel) &&
-    (!filters.address || matchedContacts.has(conversation.contactId));
+    (!filters.address || matchedContacts.has(conversation.contactId)) &&
+    (!filters.integrationId || controlOf.get(conversation.id) === filters.integrationId);
 
   /** Keeps the newer of two copies of a conversation, and its latest activity. */
   function upsert(conversation: Conversation, preview?: ConversationRow['preview']) {
@@ -136,9 +141,31 @@ export function createConversationList(
     changed();
   }
 
+  /** Control moved: the conversation joins or leaves a list filtered by integration. */
+  async function onControl(conversationId: string, to: string | null) {
+    controlOf.set(conversationId, to);
+    if (!filters.integrationId) return;
+    const existing = rows.get(conversationId);
+    if (existing) {
+      if (!matches(existing.conversation)) rows.delete(conversationId);
+      return changed();
+    }
+    if (to !== filters.integrationId) return;
+    const conversation = await fetchConversation(conversationId);
+    if (!conversation || closed) return;
+    upsert(conversation);
+    changed();
+  }
+
   async function onEvent(event: ThreadlineEvent) {
     switch (event.type) {
+      case 'conversation.control_passed':
+      case 'conversation.control_accepted':
+        return onControl(event.data.conversationId, event.data.to);
       case 'message.received':
+        if (event.data.control)
+          controlOf.set(event.data.message.conversationId, event.data.control.activeIntegrationId);
+        return onMessage(event.data.message, event.time);
       case 'message.sent':
         return onMessage(event.data.message, event.time);
       case 'conversation.opened':
@@ -172,6 +199,7 @@ export function createConversationList(
       });
       for (const conversation of page.data) {
         if (filters.address) matchedContacts.add(conversation.contactId);
+        if (filters.integrationId) controlOf.set(conversation.id, filters.integrationId);
         upsert(conversation);
       }
       nextCursor = page.nextCursor;

@@ -1,18 +1,8 @@
-import type { ConversationControl, Integration } from '@threadline/client';
+import type { ConversationControl } from '@threadline/client';
 import { useState } from 'preact/hooks';
 import { useSession } from '../context';
 import { shortTime } from '../format';
-import { useAsync } from '../use-async';
-
-/** The switchboard's integrations, and a name for an id (the id itself when unknown). */
-export function useIntegrations() {
-  const { client } = useSession();
-  const listed = useAsync(() => client.integrations.list(), [client]);
-  const integrations: Integration[] = listed.value ?? [];
-  const nameOf = (id: string | null) =>
-    id === null ? 'nobody' : (integrations.find((found) => found.id === id)?.name ?? id);
-  return { integrations, nameOf, error: listed.error };
-}
+import { useIntegrations } from '../use-integrations';
 
 /** Reads the metadata box: empty is none; anything else must be a JSON object. */
 export function parseMetadata(text: string): Record<string, unknown> | undefined | string {

@@ -12,7 +12,8 @@ import { contactLabel } from '../contact-cache';
 import { useSession } from '../context';
 import { channelName, fullTime, shortTime } from '../format';
 import { hrefFor } from '../route';
-import { ControlPanel, MetadataList, useIntegrations } from './control-panel';
+import { useIntegrations } from '../use-integrations';
+import { ControlPanel, MetadataList } from './control-panel';
 import { ReplyBox } from './reply-box';
 
 const statusRank: Record<Message['status'], number> = {

@@ -10,6 +10,7 @@ import {
 } from '../conversation-list';
 import { channelName, shortTime } from '../format';
 import { hrefFor } from '../route';
+import { useIntegrations } from '../use-integrations';
 
 const rowHeight = 60;
 /** Rows drawn above and below the visible ones. */
@@ -20,6 +21,7 @@ const statuses: ConversationStatus[] = ['open', 'resolved'];
 export function ConversationsView() {
   const [filters, setFilters] = useState<ListFilters>({});
   const [search, setSearch] = useState('');
+  const { integrations } = useIntegrations();
   return (
     <section class="view conversations-view" aria-labelledby="conversations-title">
       <header class="view-header">
@@ -67,6 +69,27 @@ export function ConversationsView() {
               ))}
             </select>
           </label>
+          {integrations.length > 0 && (
+            <label>
+              <span>In control</span>
+              <select
+                value={filters.integrationId ?? ''}
+                onChange={(event) => {
+                  const integrationId = event.currentTarget.value;
+                  setFilters(({ integrationId: _old, ...rest }) =>
+                    integrationId ? { ...rest, integrationId } : rest,
+                  );
+                }}
+              >
+                <option value="">Any integration</option>
+                {integrations.map((integration) => (
+                  <option key={integration.id} value={integration.id}>
+                    {integration.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <label class="grow">
             <span>Contact address</span>
             <input
