@@ -18,4 +18,6 @@ export * from './whatsapp-connectors-from-env.js';
 export * from './whatsapp-web-address.js';
 export * from './whatsapp-web-client.js';
 export * from './whatsapp-web-connector.js';
+export type { WhatsAppWebConnectorSettings } from './whatsapp-web-connector-settings.js';
 export * from './whatsapp-web-event-schema.js';
+export { createWhatsAppWebLibraryClient } from './whatsapp-web-library-client.js';
