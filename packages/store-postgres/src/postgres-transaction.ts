@@ -39,10 +39,12 @@ interface BufferedEvent {
 
 /** How a transaction reaches its connection besides single statements. */
 export interface Connection {
-  /** Several statements in one round trip (simple query protocol); the first one's rows. */
-  batch(sql: string): Promise<Row[]>;
+  /** Several statements in one round trip (simple query protocol); the rows of the `result`th (default the first). */
+  batch(sql: string, result?: number): Promise<Row[]>;
   /** A string as an SQL literal. */
   literal(text: string): string;
+  /** `sql` with its `$n` parameters inlined as literals; given, commit sends the last writes with COMMIT. */
+  inline?(sql: string, values: unknown[]): string;
 }
 
 interface DeferredWrite {
@@ -188,16 +190,20 @@ export class Transaction extends Queries implements StoreTransaction {
    * parts of one statement run in no set order, which does not matter across tables).
    */
   async flushWrites(): Promise<void> {
-    if (this.writes.length === 0) return;
+    const combined = this.takeWrites();
+    if (!combined) return;
+    this.counts.roundTrips += 1;
+    await this.runner(combined.text, combined.values);
+  }
+
+  /** The deferred writes as one statement, taken out of the transaction (counted as sent). */
+  private takeWrites(): { text: string; values: unknown[] } | undefined {
+    if (this.writes.length === 0) return undefined;
     const writes = this.writes;
     this.writes = [];
     this.wrote = true;
     this.counts.statements += writes.length;
-    this.counts.roundTrips += 1;
-    if (writes.length === 1) {
-      await this.runner(writes[0]!.sql, writes[0]!.values);
-      return;
-    }
+    if (writes.length === 1) return { text: writes[0]!.sql, values: writes[0]!.values };
     const groups = new Map<string, DeferredWrite[]>();
     for (const write of writes) {
       const group = groups.get(write.sql);
@@ -226,13 +232,22 @@ export class Transaction extends Queries implements StoreTransaction {
       statements.length === 1
         ? statements[0]!
         : `WITH ${statements.map((statement, index) => `w${index} AS (${statement})`).join(', ')} SELECT 1`;
-    await this.runner(text, values);
+    return { text, values };
   }
 
   /** Take over the events another transaction's work buffered (one commit for several works). */
   adoptEvents(other: Transaction): void {
     this.pending.push(...other.pending);
     other.pending = [];
+  }
+
+  /**
+   * Take over the writes another transaction's work deferred and has not sent (one commit
+   * for several works, their rows disjoint): they go out with this one's COMMIT.
+   */
+  adoptWrites(other: Transaction): void {
+    this.writes.push(...other.writes);
+    other.writes = [];
   }
 
   /** Append the buffered events now (a read of the log inside the transaction needs them). */
@@ -258,20 +273,25 @@ export class Transaction extends Queries implements StoreTransaction {
    * cursor the transaction appended.
    */
   async commit(): Promise<number | undefined> {
-    await this.flushWrites();
+    // the last writes go in the same round trip, ahead of the events, when they can be inlined
+    let writes = '';
+    if (this.connection.inline) {
+      const combined = this.takeWrites();
+      if (combined) writes = `${this.connection.inline(combined.text, combined.values)};\n`;
+    } else await this.flushWrites();
     const batch = this.pending;
     this.pending = [];
     this.counts.roundTrips += 1;
     if (batch.length === 0) {
       this.counts.statements += 1;
-      await this.connection.batch('COMMIT');
+      await this.connection.batch(`${writes}COMMIT`);
       return this.firstCursor;
     }
     this.counts.statements += 2;
     const array = (values: string[], type: string) =>
       `ARRAY[${values.map((value) => this.connection.literal(value)).join(',')}]::${type}[]`;
     const rows = await this.connection.batch(
-      `SELECT event_id, event_cursor FROM threadline_append_events(${array(
+      `${writes}SELECT event_id, event_cursor FROM threadline_append_events(${array(
         batch.map((item) => item.event.id),
         'text',
       )}, ${array(
@@ -284,6 +304,7 @@ export class Transaction extends Queries implements StoreTransaction {
         batch.map((item) => json(item.event.data)),
         'json',
       )}); COMMIT`,
+      writes ? 1 : 0,
     );
     this.assignCursors(batch, rows);
     return this.firstCursor;
