@@ -5,7 +5,7 @@ import { asStoreError, attemptsFor } from './constraint-errors.js';
 import { migrate, quoteIdentifier } from './migrations.js';
 import { prepared, Queries, type Row, type Run } from './postgres-queries.js';
 import { Transaction } from './postgres-transaction.js';
-import { createSharedRoundTrips, inline } from './shared-round-trips.js';
+import { createSharedRoundTrips, inline, quoteLiteral } from './shared-round-trips.js';
 import { workKeys } from './work-keys.js';
 
 export interface PostgresStoreSettings {
@@ -162,7 +162,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
           const results = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
           return ((Array.isArray(results) ? results[0] : results)?.rows ?? []) as Row[];
         },
-        literal: (text) => client.escapeLiteral(text),
+        literal: quoteLiteral,
       },
     );
     let committing: CommitTicket | undefined;
@@ -223,7 +223,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       () =>
         new Transaction(shared.run, {
           batch: () => Promise.reject(stop),
-          literal: (text) => client.escapeLiteral(text),
+          literal: quoteLiteral,
         }),
     );
     const facades = transactions.map(
@@ -275,8 +275,8 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
               | pg.QueryResult[];
             return ((Array.isArray(results) ? results[result] : results)?.rows ?? []) as Row[];
           },
-          literal: (text) => client.escapeLiteral(text),
-          inline: (sql, values) => inline(sql, values, client),
+          literal: quoteLiteral,
+          inline,
         },
       );
       for (const [index, transaction] of transactions.entries())
