@@ -28,6 +28,7 @@ import {
   Queries,
   type Row,
   type Run,
+  switchboardSql,
   toContact,
   toIdentity,
   toJob,
@@ -690,6 +691,19 @@ export class Transaction extends Queries implements StoreTransaction {
   }
   async deleteIntegration(id: string) {
     return (await this.run('DELETE FROM integrations WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+  /**
+   * The switchboard's settings, read without sending the deferred writes first (unless one of
+   * them is the settings): every customer message reads them just after deferring its own
+   * rows, none of which are in this table, and those then go out with the commit instead of
+   * in a round trip of their own.
+   */
+  override async getSwitchboard() {
+    if (this.writes.some((write) => write.key === 'settings:switchboard')) await this.flushWrites();
+    this.counts.statements += 1;
+    this.counts.roundTrips += 1;
+    const row = (await this.runner(switchboardSql))[0];
+    return row ? (row.data as SwitchboardSettings) : undefined;
   }
   async putSwitchboard(settings: SwitchboardSettings) {
     await this.defer(
