@@ -203,7 +203,7 @@ export class Transaction extends Queries implements StoreTransaction {
     const writes = this.writes;
     this.writes = [];
     this.wrote = true;
-    this.counts.statements += writes.length;
+    this.counts.statements += 1; // one statement, however many rows it writes
     if (writes.length === 1) return { text: writes[0]!.sql, values: writes[0]!.values };
     const groups = new Map<string, DeferredWrite[]>();
     for (const write of writes) {
