@@ -133,6 +133,8 @@ export class Transaction extends Queries implements StoreTransaction {
   private readonly latestOutbound = new Map<string, Message | null>();
   /** Every identity of an address whose lock this transaction holds, by channel, not written since. */
   private readonly addressIdentities = new Map<string, Map<string, Row>>();
+  /** Identities found (address known, contact locked) by `channel:address`, not written since. */
+  private readonly foundIdentities = new Map<string, Row>();
   /** Contacts this transaction created that have no conversation yet. */
   private readonly contactsWithoutConversations = new Set<string>();
   /** The first cursor this transaction appended, once it has appended events. */
@@ -165,6 +167,7 @@ export class Transaction extends Queries implements StoreTransaction {
     if (this.contacts.size > 0) this.contacts.clear();
     if (this.latestOutbound.size > 0) this.latestOutbound.clear();
     if (this.addressIdentities.size > 0) this.addressIdentities.clear();
+    if (this.foundIdentities.size > 0) this.foundIdentities.clear();
   }
 
   private async defer(key: string, sql: string, values: unknown[]): Promise<void> {
@@ -329,6 +332,9 @@ export class Transaction extends Queries implements StoreTransaction {
   override async findIdentity(address: Address) {
     const known = this.addressIdentities.get(address.address);
     if (known) return this.found(known.get(address.channel));
+    const key = `${address.channel}:${address.address}`;
+    const again = this.foundIdentities.get(key);
+    if (again) return this.found(again);
     const rows = await this.run('SELECT * FROM threadline_find_identity($1, $2)', [
       address.channel,
       address.address,
@@ -339,7 +345,10 @@ export class Transaction extends Queries implements StoreTransaction {
         new Map(rows.map((row) => [String(row.channel), row])),
       );
     }
-    return this.found(rows.find((row) => row.channel === address.channel));
+    const row = rows.find((candidate) => candidate.channel === address.channel);
+    // found, its contact locked: asked again before a write, the answer is the same
+    if (row) this.foundIdentities.set(key, row);
+    return this.found(row);
   }
 
   private found(row: Row | undefined) {
