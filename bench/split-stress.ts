@@ -26,6 +26,15 @@ import { createTestDatabase } from '@threadline/store-postgres/test';
 import { createSqliteStore } from '@threadline/store-sqlite';
 import { table } from './bench-support.js';
 
+if (process.argv.includes('--help')) {
+  console.log(
+    'usage: npx tsx --conditions=@threadline/source bench/split-stress.ts [--runs 20] [--customers 40] [--turns 8]\n' +
+      '         [--store postgres|sqlite|both] [--cpu-load] [--kinds racing,link-after-resolve,mixed]\n' +
+      'Exits 1 when any run found a split, two open conversations for one contact, or a failed ingest.',
+  );
+  process.exit(0);
+}
+
 const option = (name: string) => {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : undefined;

@@ -112,13 +112,9 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
         if (event.type === 'conversation.control_passed')
           metrics.controlPasses.inc({ reason: event.data.reason });
       }
-      if (
-        events.some(
-          (event) =>
-            event.type === 'conversation.opened' || event.type === 'message.status_updated',
-        )
-      )
-        runner?.wake();
+      // A status can free the next send of its conversation; a new conversation queues none
+      // (sends wake the runner where they are queued), and a wake costs a claim from Redis.
+      if (events.some((event) => event.type === 'message.status_updated')) runner?.wake();
     },
     log: (level, message, fields) => log[level]({ ...fields }, message),
   });

@@ -83,6 +83,12 @@ export function createMetrics() {
       labelNames: ['subscription'],
       registers: [registry],
     }),
+    ingressQuarantined: new Counter({
+      name: 'threadline_ingress_quarantined_total',
+      help: 'Provider requests acknowledged and kept in quarantine because storing them broke a store rule (retrying cannot cure it), by channel and rule',
+      labelNames: ['channel', 'constraint'],
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

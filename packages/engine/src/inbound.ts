@@ -75,11 +75,16 @@ async function ingestMessage(
   connector: ConnectorV1,
   inbound: InboundMessage,
 ): Promise<IngestReceipt> {
-  const duplicate = await unit.tx.findMessageByExternalId(connector.id, inbound.externalId);
+  const conversationAddress = inbound.conversationAddress ?? inbound.from;
+  // The identity is looked up beside the dedupe read (a store may send both in one round
+  // trip); resolveContact below asks again and finds it remembered.
+  const [duplicate] = await Promise.all([
+    unit.tx.findMessageByExternalId(connector.id, inbound.externalId),
+    unit.tx.findIdentity(conversationAddress),
+  ]);
   if (duplicate)
     return { messageId: duplicate.id, conversationId: duplicate.conversationId, duplicate: true };
 
-  const conversationAddress = inbound.conversationAddress ?? inbound.from;
   let contact = await resolveContact(
     context,
     unit,

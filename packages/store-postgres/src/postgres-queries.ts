@@ -44,6 +44,9 @@ export const optionalText = (value: unknown) =>
   value === null || value === undefined ? null : String(value);
 
 /** Typed queries over the pool (committed data) or one transaction's connection. */
+/** The switchboard's settings row. */
+export const switchboardSql = "SELECT data FROM settings WHERE key = 'switchboard'";
+
 export class Queries implements StoreReader {
   /**
    * @param runner runs one statement
@@ -277,7 +280,7 @@ export class Queries implements StoreReader {
     return row ? (row.data as Integration) : undefined;
   }
   async getSwitchboard() {
-    const row = await this.one("SELECT data FROM settings WHERE key = 'switchboard'");
+    const row = await this.one(switchboardSql);
     return row ? (row.data as SwitchboardSettings) : undefined;
   }
   /** Locked inside a transaction: a pass and a send on one conversation take turns. */

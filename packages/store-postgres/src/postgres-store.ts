@@ -5,7 +5,7 @@ import { asStoreError, attemptsFor } from './constraint-errors.js';
 import { migrate, quoteIdentifier } from './migrations.js';
 import { prepared, Queries, type Row, type Run } from './postgres-queries.js';
 import { Transaction } from './postgres-transaction.js';
-import { createSharedRoundTrips } from './shared-round-trips.js';
+import { createSharedRoundTrips, inline, quoteLiteral } from './shared-round-trips.js';
 import { workKeys } from './work-keys.js';
 
 export interface PostgresStoreSettings {
@@ -162,7 +162,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
           const results = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
           return ((Array.isArray(results) ? results[0] : results)?.rows ?? []) as Row[];
         },
-        literal: (text) => client.escapeLiteral(text),
+        literal: quoteLiteral,
       },
     );
     let committing: CommitTicket | undefined;
@@ -207,7 +207,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
    */
   async function attemptSideBySide(items: PendingWrite[]): Promise<SideBySideOutcome | undefined> {
     const client = await pool.connect();
-    const shared = createSharedRoundTrips(client);
+    const shared = createSharedRoundTrips(client, { begin: true });
     const stop = new RunOneAfterAnother('works touched the same rows');
     let stopped = false;
     const owners = new Map<string, number>();
@@ -223,7 +223,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       () =>
         new Transaction(shared.run, {
           batch: () => Promise.reject(stop),
-          literal: (text) => client.escapeLiteral(text),
+          literal: quoteLiteral,
         }),
     );
     const facades = transactions.map(
@@ -257,13 +257,9 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     );
     let committing: CommitTicket | undefined;
     try {
-      await client.query('BEGIN');
+      // BEGIN goes out with the works' first statements; their last writes, with COMMIT
       const settled = await Promise.allSettled(
-        items.map(async (item, index) => {
-          const value = await item.work(facades[index]!);
-          await transactions[index]!.flushWrites();
-          return value;
-        }),
+        items.map((item, index) => item.work(facades[index]!)),
       );
       const blocked =
         stopped ||
@@ -273,17 +269,26 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       const lead = new Transaction(
         async (sql, parameters) => (await client.query(prepared(sql, parameters))).rows as Row[],
         {
-          async batch(sql) {
+          async batch(sql, result = 0) {
             const results = (await client.query(sql)) as unknown as
               | pg.QueryResult
               | pg.QueryResult[];
-            return ((Array.isArray(results) ? results[0] : results)?.rows ?? []) as Row[];
+            return ((Array.isArray(results) ? results[result] : results)?.rows ?? []) as Row[];
           },
-          literal: (text) => client.escapeLiteral(text),
+          literal: quoteLiteral,
+          inline,
         },
       );
       for (const [index, transaction] of transactions.entries())
-        if (settled[index]!.status === 'fulfilled') lead.adoptEvents(transaction);
+        if (settled[index]!.status === 'fulfilled') {
+          lead.adoptWrites(transaction);
+          lead.adoptEvents(transaction);
+        }
+      if (shared.beginPending) {
+        lead.counts.statements += 1;
+        lead.counts.roundTrips += 1;
+        await client.query('BEGIN');
+      }
       committing = order.committing();
       const firstCursor = await lead.commit();
       client.release();
@@ -313,7 +318,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     attemptNumber = 1,
     sideBySide = true,
   ): Promise<void> {
-    if (sideBySide && batch.length > 1) {
+    if (sideBySide) {
       let together: SideBySideOutcome | undefined;
       try {
         together = await attemptSideBySide(batch);
@@ -352,19 +357,19 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
         settings.onRetry?.(error, attemptNumber);
         // A short, growing, jittered pause lets the winner of the collision commit.
         await sleep(Math.random() * 5 * attemptNumber);
-        return settle(batch, attemptNumber + 1);
+        return settle(batch, attemptNumber + 1, false);
       }
       batch[0]!.reject(asStoreError(error));
       stats.writes += 1;
       return;
     }
     if (failedAt === 'commit') {
-      for (const item of batch) await settle([item]);
+      for (const item of batch) await settle([item], 1, false);
       return;
     }
     const failing = batch[failedAt]!;
     const rest = batch.filter((_, index) => index !== failedAt);
-    if (error instanceof pg.DatabaseError) await settle([failing]);
+    if (error instanceof pg.DatabaseError) await settle([failing], 1, false);
     else {
       // The work's own logic threw, on the data the writes before it left: so it would again.
       failing.reject(error);

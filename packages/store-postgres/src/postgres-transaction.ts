@@ -28,6 +28,7 @@ import {
   Queries,
   type Row,
   type Run,
+  switchboardSql,
   toContact,
   toIdentity,
   toJob,
@@ -39,10 +40,12 @@ interface BufferedEvent {
 
 /** How a transaction reaches its connection besides single statements. */
 export interface Connection {
-  /** Several statements in one round trip (simple query protocol); the first one's rows. */
-  batch(sql: string): Promise<Row[]>;
+  /** Several statements in one round trip (simple query protocol); the rows of the `result`th (default the first). */
+  batch(sql: string, result?: number): Promise<Row[]>;
   /** A string as an SQL literal. */
   literal(text: string): string;
+  /** `sql` with its `$n` parameters inlined as literals; given, commit sends the last writes with COMMIT. */
+  inline?(sql: string, values: unknown[]): string;
 }
 
 interface DeferredWrite {
@@ -130,6 +133,8 @@ export class Transaction extends Queries implements StoreTransaction {
   private readonly latestOutbound = new Map<string, Message | null>();
   /** Every identity of an address whose lock this transaction holds, by channel, not written since. */
   private readonly addressIdentities = new Map<string, Map<string, Row>>();
+  /** Identities found (address known, contact locked) by `channel:address`, not written since. */
+  private readonly foundIdentities = new Map<string, Row>();
   /** Contacts this transaction created that have no conversation yet. */
   private readonly contactsWithoutConversations = new Set<string>();
   /** The first cursor this transaction appended, once it has appended events. */
@@ -162,6 +167,7 @@ export class Transaction extends Queries implements StoreTransaction {
     if (this.contacts.size > 0) this.contacts.clear();
     if (this.latestOutbound.size > 0) this.latestOutbound.clear();
     if (this.addressIdentities.size > 0) this.addressIdentities.clear();
+    if (this.foundIdentities.size > 0) this.foundIdentities.clear();
   }
 
   private async defer(key: string, sql: string, values: unknown[]): Promise<void> {
@@ -188,16 +194,20 @@ export class Transaction extends Queries implements StoreTransaction {
    * parts of one statement run in no set order, which does not matter across tables).
    */
   async flushWrites(): Promise<void> {
-    if (this.writes.length === 0) return;
+    const combined = this.takeWrites();
+    if (!combined) return;
+    this.counts.roundTrips += 1;
+    await this.runner(combined.text, combined.values);
+  }
+
+  /** The deferred writes as one statement, taken out of the transaction (counted as sent). */
+  private takeWrites(): { text: string; values: unknown[] } | undefined {
+    if (this.writes.length === 0) return undefined;
     const writes = this.writes;
     this.writes = [];
     this.wrote = true;
-    this.counts.statements += writes.length;
-    this.counts.roundTrips += 1;
-    if (writes.length === 1) {
-      await this.runner(writes[0]!.sql, writes[0]!.values);
-      return;
-    }
+    this.counts.statements += 1; // one statement, however many rows it writes
+    if (writes.length === 1) return { text: writes[0]!.sql, values: writes[0]!.values };
     const groups = new Map<string, DeferredWrite[]>();
     for (const write of writes) {
       const group = groups.get(write.sql);
@@ -226,13 +236,22 @@ export class Transaction extends Queries implements StoreTransaction {
       statements.length === 1
         ? statements[0]!
         : `WITH ${statements.map((statement, index) => `w${index} AS (${statement})`).join(', ')} SELECT 1`;
-    await this.runner(text, values);
+    return { text, values };
   }
 
   /** Take over the events another transaction's work buffered (one commit for several works). */
   adoptEvents(other: Transaction): void {
     this.pending.push(...other.pending);
     other.pending = [];
+  }
+
+  /**
+   * Take over the writes another transaction's work deferred and has not sent (one commit
+   * for several works, their rows disjoint): they go out with this one's COMMIT.
+   */
+  adoptWrites(other: Transaction): void {
+    this.writes.push(...other.writes);
+    other.writes = [];
   }
 
   /** Append the buffered events now (a read of the log inside the transaction needs them). */
@@ -258,20 +277,25 @@ export class Transaction extends Queries implements StoreTransaction {
    * cursor the transaction appended.
    */
   async commit(): Promise<number | undefined> {
-    await this.flushWrites();
+    // the last writes go in the same round trip, ahead of the events, when they can be inlined
+    let writes = '';
+    if (this.connection.inline) {
+      const combined = this.takeWrites();
+      if (combined) writes = `${this.connection.inline(combined.text, combined.values)};\n`;
+    } else await this.flushWrites();
     const batch = this.pending;
     this.pending = [];
     this.counts.roundTrips += 1;
     if (batch.length === 0) {
       this.counts.statements += 1;
-      await this.connection.batch('COMMIT');
+      await this.connection.batch(`${writes}COMMIT`);
       return this.firstCursor;
     }
     this.counts.statements += 2;
     const array = (values: string[], type: string) =>
       `ARRAY[${values.map((value) => this.connection.literal(value)).join(',')}]::${type}[]`;
     const rows = await this.connection.batch(
-      `SELECT event_id, event_cursor FROM threadline_append_events(${array(
+      `${writes}SELECT event_id, event_cursor FROM threadline_append_events(${array(
         batch.map((item) => item.event.id),
         'text',
       )}, ${array(
@@ -284,6 +308,7 @@ export class Transaction extends Queries implements StoreTransaction {
         batch.map((item) => json(item.event.data)),
         'json',
       )}); COMMIT`,
+      writes ? 1 : 0,
     );
     this.assignCursors(batch, rows);
     return this.firstCursor;
@@ -307,6 +332,9 @@ export class Transaction extends Queries implements StoreTransaction {
   override async findIdentity(address: Address) {
     const known = this.addressIdentities.get(address.address);
     if (known) return this.found(known.get(address.channel));
+    const key = `${address.channel}:${address.address}`;
+    const again = this.foundIdentities.get(key);
+    if (again) return this.found(again);
     const rows = await this.run('SELECT * FROM threadline_find_identity($1, $2)', [
       address.channel,
       address.address,
@@ -317,7 +345,10 @@ export class Transaction extends Queries implements StoreTransaction {
         new Map(rows.map((row) => [String(row.channel), row])),
       );
     }
-    return this.found(rows.find((row) => row.channel === address.channel));
+    const row = rows.find((candidate) => candidate.channel === address.channel);
+    // found, its contact locked: asked again before a write, the answer is the same
+    if (row) this.foundIdentities.set(key, row);
+    return this.found(row);
   }
 
   private found(row: Row | undefined) {
@@ -669,6 +700,19 @@ export class Transaction extends Queries implements StoreTransaction {
   }
   async deleteIntegration(id: string) {
     return (await this.run('DELETE FROM integrations WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+  /**
+   * The switchboard's settings, read without sending the deferred writes first (unless one of
+   * them is the settings): every customer message reads them just after deferring its own
+   * rows, none of which are in this table, and those then go out with the commit instead of
+   * in a round trip of their own.
+   */
+  override async getSwitchboard() {
+    if (this.writes.some((write) => write.key === 'settings:switchboard')) await this.flushWrites();
+    this.counts.statements += 1;
+    this.counts.roundTrips += 1;
+    const row = (await this.runner(switchboardSql))[0];
+    return row ? (row.data as SwitchboardSettings) : undefined;
   }
   async putSwitchboard(settings: SwitchboardSettings) {
     await this.defer(

@@ -1,27 +1,40 @@
 import type pg from 'pg';
 import type { Row } from './postgres-queries.js';
 
+const needsEscape = /['\\]/;
+
+/**
+ * A string as an SQL literal, as `pg`'s `escapeLiteral` writes it (quotes doubled; with a
+ * backslash, doubled backslashes in an `E''` string), without its character-by-character
+ * loop: messages' JSON goes through here on every write.
+ */
+export function quoteLiteral(text: string): string {
+  if (!needsEscape.test(text)) return `'${text}'`;
+  const quoted = text.replaceAll("'", "''");
+  return text.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
+}
+
 /** A value as an SQL literal, for statements sent together as one simple query. */
-function literal(value: unknown, client: pg.PoolClient): string {
+function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Uint8Array) return `'\\x${Buffer.from(value).toString('hex')}'::bytea`;
-  if (value instanceof Date) return client.escapeLiteral(value.toISOString());
+  if (value instanceof Date) return quoteLiteral(value.toISOString());
   if (Array.isArray(value)) {
     const items = value.map((item) =>
       item === null || item === undefined
         ? 'NULL'
         : `"${String(item).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
     );
-    return client.escapeLiteral(`{${items.join(',')}}`);
+    return quoteLiteral(`{${items.join(',')}}`);
   }
-  return client.escapeLiteral(String(value));
+  return quoteLiteral(String(value));
 }
 
 /** `sql` with `$1…$n` replaced by the values as literals. */
-function inline(sql: string, values: unknown[], client: pg.PoolClient): string {
-  return sql.replace(/\$(\d+)/g, (_, index: string) => literal(values[Number(index) - 1], client));
+export function inline(sql: string, values: unknown[]): string {
+  return sql.replace(/\$(\d+)/g, (_, index: string) => literal(values[Number(index) - 1]));
 }
 
 /**
@@ -43,6 +56,10 @@ function sharedStatement(sql: string) {
   return statement;
 }
 
+/** A read that neither locks nor calls a function: running it twice in a row reads the same. */
+const plainRead =
+  /^\s*SELECT\b(?![\s\S]*\b(FOR\s+(UPDATE|SHARE|NO\s+KEY)|threadline_|nextval|pg_advisory))/i;
+
 /** The names prepared on each connection (a connection whose round trip failed is discarded). */
 const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
@@ -62,6 +79,8 @@ export interface SharedRoundTrips {
   readonly failure: unknown;
   /** Round trips and statements sent. */
   readonly counts: { statements: number; roundTrips: number };
+  /** True while BEGIN (asked for with `begin`) has not gone out with a statement yet. */
+  readonly beginPending: boolean;
 }
 
 /**
@@ -70,8 +89,13 @@ export interface SharedRoundTrips {
  * literals, results in order). Works that each make four reads and a write then cost the
  * connection five round trips between them, not five each.
  */
-export function createSharedRoundTrips(client: pg.PoolClient): SharedRoundTrips {
+export function createSharedRoundTrips(
+  client: pg.PoolClient,
+  options: { begin?: boolean } = {},
+): SharedRoundTrips {
   let waiting: Statement[] = [];
+  // BEGIN goes out with the first statements rather than a round trip of its own
+  let beginPending = options.begin ?? false;
   let scheduled = false;
   let inFlight = false;
   let failure: unknown;
@@ -98,39 +122,61 @@ export function createSharedRoundTrips(client: pg.PoolClient): SharedRoundTrips 
         prepared = new Set();
         preparedOn.set(client, prepared);
       }
-      const parts: string[] = [];
+      const parts: string[] = beginPending ? ['BEGIN'] : [];
       const resultIndex: number[] = [];
       const preparing: string[] = [];
+      // A plain read asked for again (every message reads the switchboard's settings) is sent
+      // once, while no statement that may write has come between: it reads the same rows.
+      const asked = new Map<string, number>();
       for (const statement of statements) {
+        const plain = plainRead.test(statement.sql);
+        if (!plain) asked.clear();
+        const key = plain ? `${statement.sql}\u0000${JSON.stringify(statement.values)}` : '';
+        const earlier = plain ? asked.get(key) : undefined;
+        if (earlier !== undefined) {
+          resultIndex.push(earlier);
+          continue;
+        }
         const shared = sharedStatement(statement.sql);
         if (!shared) {
           resultIndex.push(parts.length);
-          parts.push(inline(statement.sql, statement.values, client));
-          continue;
+          parts.push(inline(statement.sql, statement.values));
+        } else {
+          if (!prepared.has(shared.name) && !preparing.includes(shared.name)) {
+            preparing.push(shared.name);
+            parts.push(`PREPARE ${shared.name} AS ${statement.sql}`);
+          }
+          const values = Array.from({ length: shared.parameters }, (_, index) =>
+            literal(statement.values[index]),
+          );
+          resultIndex.push(parts.length);
+          parts.push(
+            values.length > 0
+              ? `EXECUTE ${shared.name}(${values.join(', ')})`
+              : `EXECUTE ${shared.name}`,
+          );
         }
-        if (!prepared.has(shared.name) && !preparing.includes(shared.name)) {
-          preparing.push(shared.name);
-          parts.push(`PREPARE ${shared.name} AS ${statement.sql}`);
-        }
-        const values = Array.from({ length: shared.parameters }, (_, index) =>
-          literal(statement.values[index], client),
-        );
-        resultIndex.push(parts.length);
-        parts.push(
-          values.length > 0
-            ? `EXECUTE ${shared.name}(${values.join(', ')})`
-            : `EXECUTE ${shared.name}`,
-        );
+        if (plain) asked.set(key, resultIndex[resultIndex.length - 1]!);
       }
-      counts.statements += statements.length;
+      counts.statements += new Set(resultIndex).size;
       counts.roundTrips += 1;
       const answer = (await client.query(parts.join(';\n'))) as unknown as
         | pg.QueryResult
         | pg.QueryResult[];
+      if (beginPending) {
+        beginPending = false;
+        counts.statements += 1;
+      }
       for (const name of preparing) prepared.add(name);
       const results = Array.isArray(answer) ? answer : [answer];
-      for (const [index, statement] of statements.entries())
-        statement.resolve((results[resultIndex[index]!]?.rows ?? []) as Row[]);
+      const answered = new Set<number>();
+      for (const [index, statement] of statements.entries()) {
+        const at = resultIndex[index]!;
+        const rows = (results[at]?.rows ?? []) as Row[];
+        // each work gets rows of its own, as if it had asked alone
+        statement.resolve(answered.has(at) ? structuredClone(rows) : rows);
+        answered.add(at);
+      }
     } catch (error) {
       failure = error;
       for (const statement of statements) statement.reject(error);
@@ -156,6 +202,9 @@ export function createSharedRoundTrips(client: pg.PoolClient): SharedRoundTrips 
     },
     get failure() {
       return failure;
+    },
+    get beginPending() {
+      return beginPending;
     },
     counts,
   };

@@ -1,4 +1,5 @@
 import { ConnectorError, type InboundRequest, ThreadlineError } from '@threadline/connector-kit';
+import { StoreConstraintError } from '@threadline/engine';
 import type { Context } from 'hono';
 import { errorBody } from '../http-errors.js';
 import { nodeIncoming } from '../read-body.js';
@@ -37,7 +38,9 @@ function requestHeaders(context: Context): Record<string, string> {
 /**
  * Provider ingress at `/webhooks/<channel>/<connectorId>`: verify and normalize with the
  * connector, persist with the engine, and only then answer 2xx. Rejected requests are
- * answered with a precise error and kept in quarantine with the reason.
+ * answered with a precise error and kept in quarantine with the reason. A request whose write
+ * breaks a store rule (a `StoreConstraintError`: redelivering cannot cure it) is kept in
+ * quarantine too, and acknowledged: nothing is lost, and it can be replayed after a fix.
  */
 export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
   const { engine, metrics, store, log } = runtime;
@@ -130,6 +133,23 @@ export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
         200,
       );
     } catch (error) {
+      if (StoreConstraintError.isStoreConstraintError(error)) {
+        // Redelivery would break the same rule again: keep the request (replayable after a
+        // fix) and acknowledge it, so the provider neither retries forever nor gives up on it.
+        await quarantine(connector.id, request, `store_constraint: ${error.message}`, null);
+        metrics.ingestRequests.inc({ channel, outcome: 'quarantined' });
+        metrics.ingressQuarantined.inc({ channel, constraint: error.constraint });
+        log.error(
+          { connectorId, constraint: error.constraint, error: error.message },
+          'ingest broke a store rule; the request is kept in quarantine',
+        );
+        if (parsed.response) {
+          return context.body(parsed.response.body, parsed.response.status as 200, {
+            ...parsed.response.headers,
+          });
+        }
+        return context.json({ ok: true, received: 0, duplicates: 0, quarantined: true }, 200);
+      }
       metrics.ingestRequests.inc({ channel, outcome: 'store_error' });
       if (ThreadlineError.isInstance(error)) throw error;
       log.error(
