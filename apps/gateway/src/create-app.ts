@@ -13,6 +13,7 @@ import {
   type Engine,
   type EventHub,
   type Store,
+  StoreConstraintError,
   systemClock,
 } from '@threadline/engine';
 import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
@@ -33,6 +34,7 @@ import { registerIntegrationRoutes } from './routes/integrations.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { createGatewayStore, createScaleOut, type ScaleOut } from './scale-out.js';
+import { storeConstraintBreak } from './store-constraint-break.js';
 import { validationHook } from './validation-hook.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhook-dispatcher.js';
 
@@ -192,8 +194,17 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   let started = false;
 
   function connectorRuntime(connector: ConnectorV1): ConnectorRuntime {
-    return {
-      ingest: (events) => engine.ingest(connector.id, events),
+    const forConnector: ConnectorRuntime = {
+      async ingest(events, raw) {
+        try {
+          return await engine.ingest(connector.id, events);
+        } catch (error) {
+          if (!StoreConstraintError.isStoreConstraintError(error)) throw error;
+          const { reason } = storeConstraintBreak(error, connector, { metrics, log });
+          await forConnector.quarantine({ reason, contentType: raw.contentType, body: raw.body });
+          return events.map(() => ({ messageId: null, conversationId: null, duplicate: false }));
+        }
+      },
       async saveMedia(media) {
         const id = ids.next();
         await store.write((tx) =>
@@ -262,6 +273,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       log: (level, message, fields) =>
         log[level]({ connectorId: connector.id, ...fields }, message),
     };
+    return forConnector;
   }
 
   app.gateway = {

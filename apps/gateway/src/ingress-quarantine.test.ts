@@ -1,4 +1,4 @@
-import { MockConnector, type MockPayload } from '@threadline/connector-kit';
+import { type ConnectorRuntime, MockConnector, type MockPayload } from '@threadline/connector-kit';
 import {
   createTestDatabase,
   postgresUnavailable,
@@ -16,6 +16,14 @@ import { createApp } from './create-app.js';
 const postgresMissing = await postgresUnavailable();
 const apiKey = 'ingress-quarantine-test-key';
 
+/** A connector that polls its provider (as IMAP or Telegram polling do): it ingests through its runtime. */
+class PollingConnector extends MockConnector {
+  runtime: ConnectorRuntime | undefined;
+  async start(runtime: ConnectorRuntime): Promise<void> {
+    this.runtime = runtime;
+  }
+}
+
 describe.skipIf(postgresMissing !== undefined)(
   'ingress on PostgreSQL: a write that breaks a store rule',
   () => {
@@ -29,7 +37,7 @@ describe.skipIf(postgresMissing !== undefined)(
 
     it('is kept in quarantine with the reason, counted, and answered 2xx', async () => {
       const schema = database.schemaName();
-      const sms = new MockConnector({ channel: 'sms' });
+      const sms = new PollingConnector({ channel: 'sms' });
       const logged: string[] = [];
       const app = createApp({
         apiKeys: [apiKey],
@@ -117,6 +125,29 @@ describe.skipIf(postgresMissing !== undefined)(
           /^threadline_ingress_requests_total\{channel="sms",outcome="quarantined"\} 1$/m,
         );
         expect(logged.join('')).toContain('the request is kept in quarantine');
+
+        // A polling connector's ingest breaks the same rule: kept, acknowledged, and the
+        // connector goes on to the next message instead of retrying this one for ever.
+        const polled = JSON.stringify({ id: 'SMpolled', text: 'polled' });
+        const receipts = await sms.runtime!.ingest(
+          [
+            {
+              type: 'message',
+              message: {
+                externalId: 'SMpolled',
+                from: { channel: 'sms', address: from },
+                content: { type: 'text', text: 'polled' },
+              },
+            },
+          ],
+          { contentType: 'application/json', body: polled },
+        );
+        expect(receipts).toEqual([{ messageId: null, conversationId: null, duplicate: false }]);
+        const after = (await (
+          await app.request('/v1/quarantine', { headers: { authorization: `Bearer ${apiKey}` } })
+        ).json()) as { data: Array<{ reason: string; body: string }> };
+        expect(after.data).toHaveLength(2);
+        expect(after.data.map((entry) => entry.body)).toContain(polled);
       } finally {
         await sql.end();
         await app.gateway.close();

@@ -3,6 +3,7 @@ import { StoreConstraintError } from '@threadline/engine';
 import type { Context } from 'hono';
 import { errorBody } from '../http-errors.js';
 import { nodeIncoming } from '../read-body.js';
+import { storeConstraintBreak } from '../store-constraint-break.js';
 import type { App, RouteRuntime } from './route-helpers.js';
 
 /** What the provider called, as it called it: the public URL behind a proxy, lower-cased headers. */
@@ -136,13 +137,8 @@ export function registerIngressRoutes(app: App, runtime: RouteRuntime): void {
       if (StoreConstraintError.isStoreConstraintError(error)) {
         // Redelivery would break the same rule again: keep the request (replayable after a
         // fix) and acknowledge it, so the provider neither retries forever nor gives up on it.
-        await quarantine(connector.id, request, `store_constraint: ${error.message}`, null);
-        metrics.ingestRequests.inc({ channel, outcome: 'quarantined' });
-        metrics.ingressQuarantined.inc({ channel, constraint: error.constraint });
-        log.error(
-          { connectorId, constraint: error.constraint, error: error.message },
-          'ingest broke a store rule; the request is kept in quarantine',
-        );
+        const { reason } = storeConstraintBreak(error, connector, { metrics, log });
+        await quarantine(connector.id, request, reason, null);
         if (parsed.response) {
           return context.body(parsed.response.body, parsed.response.status as 200, {
             ...parsed.response.headers,
