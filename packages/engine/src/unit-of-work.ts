@@ -1,4 +1,5 @@
 import type { EventData, EventType, ThreadlineEvent } from '@threadline/schema';
+import { foldEvents } from './analytics/fold-events.js';
 import type { JobQueue } from './job-queue.js';
 import type { Clock, IdGenerator, Job, NewJob, Store, StoreTransaction } from './ports.js';
 
@@ -27,6 +28,8 @@ export function createUnitOfWork(options: {
   ids: IdGenerator;
   queue: JobQueue;
   onCommitted?: ((events: ThreadlineEvent[]) => void) | undefined;
+  /** Fold each transaction's events into the analytics rollups, in that transaction. Default on. */
+  analytics?: boolean | undefined;
 }) {
   const { store, clock, ids, queue } = options;
 
@@ -35,6 +38,7 @@ export function createUnitOfWork(options: {
     const result = await store.write(async (tx) => {
       const unit: Unit = { tx, events: [], now: clock.now(), jobs: [], completed: [] };
       const value = await work(unit);
+      if (options.analytics !== false) await foldEvents(tx, unit.events);
       committed = unit;
       return value;
     });

@@ -3,3 +3,4 @@ export * from './queue-suite.js';
 export * from './split-stress.js';
 export * from './store-suite.js';
 export * from './switchboard-suite.js';
+export * from './analytics-suite.js';
