@@ -1,4 +1,5 @@
 import type {
+  AnalyticsChange,
   ApiKeyRecord,
   ContactRecord,
   ControlRecord,
@@ -23,6 +24,7 @@ import type {
   Message,
   ThreadlineEvent,
 } from '@threadline/schema';
+import { AnalyticsBuffer } from './postgres-analytics.js';
 import {
   json,
   Queries,
@@ -124,6 +126,8 @@ const messageRow = (message: Message) => [
 export class Transaction extends Queries implements StoreTransaction {
   private pending: BufferedEvent[] = [];
   private writes: DeferredWrite[] = [];
+  /** Analytics states and rollup deltas, written with the events at commit. */
+  private readonly analytics = new AnalyticsBuffer();
   /** Contacts read with their identity, locked, not written since. */
   private readonly contacts = new Map<string, ContactRecord>();
   /** Latest outbound message per conversation, read with the conversation, not written since. */
@@ -233,6 +237,7 @@ export class Transaction extends Queries implements StoreTransaction {
   adoptEvents(other: Transaction): void {
     this.pending.push(...other.pending);
     other.pending = [];
+    this.analytics.adopt(other.analytics);
   }
 
   /** Append the buffered events now (a read of the log inside the transaction needs them). */
@@ -258,6 +263,8 @@ export class Transaction extends Queries implements StoreTransaction {
    * cursor the transaction appended.
    */
   async commit(): Promise<number | undefined> {
+    for (const write of this.analytics.statements())
+      await this.defer(write.key, write.sql, write.values);
     await this.flushWrites();
     const batch = this.pending;
     this.pending = [];
@@ -683,5 +690,23 @@ export class Transaction extends Queries implements StoreTransaction {
       'INSERT INTO conversation_control (conversation_id, data) VALUES ($1, $2) ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data',
       [control.conversationId, json(control)],
     );
+  }
+  /** States this transaction holds first, then the stored ones (locked). */
+  override async getAnalyticsStates(conversationIds: string[]) {
+    const held = conversationIds.flatMap((id) => {
+      const state = this.analytics.states.get(id);
+      return state ? [structuredClone(state)] : [];
+    });
+    const rest = conversationIds.filter((id) => !this.analytics.states.has(id));
+    return [...held, ...(await super.getAnalyticsStates(rest))];
+  }
+  async applyAnalytics(change: AnalyticsChange) {
+    this.analytics.add(change);
+  }
+  async clearAnalytics() {
+    this.analytics.clear();
+    await this.run('DELETE FROM analytics_conversations');
+    await this.run('DELETE FROM analytics_counters');
+    await this.run('DELETE FROM analytics_bins');
   }
 }

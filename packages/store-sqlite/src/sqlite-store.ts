@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
+  AnalyticsChange,
+  AnalyticsQuery,
   ApiKeyRecord,
   ContactRecord,
   ControlRecord,
@@ -32,6 +34,12 @@ import type {
 import Database from 'better-sqlite3';
 import { startCheckpointWorker } from './checkpoint-worker.js';
 import { migrate } from './migrations.js';
+import {
+  applySqliteAnalytics,
+  clearSqliteAnalytics,
+  readSqliteAnalytics,
+  sqliteAnalyticsStates,
+} from './sqlite-analytics.js';
 
 export type Durability = 'normal' | 'fsync';
 
@@ -317,6 +325,12 @@ class Queries implements StoreReader {
       conversationId,
     );
     return row ? parse<ControlRecord>(row.data) : undefined;
+  }
+  async getAnalyticsStates(conversationIds: string[]) {
+    return sqliteAnalyticsStates((sql) => this.statement(sql), conversationIds);
+  }
+  async readAnalytics(query: AnalyticsQuery) {
+    return readSqliteAnalytics((sql) => this.statement(sql), query);
   }
 }
 
@@ -619,6 +633,12 @@ class Transaction extends Queries implements StoreTransaction {
       control.conversationId,
       json(control),
     );
+  }
+  async applyAnalytics(change: AnalyticsChange) {
+    applySqliteAnalytics((sql) => this.statement(sql), change);
+  }
+  async clearAnalytics() {
+    clearSqliteAnalytics((sql) => this.statement(sql));
   }
 }
 
