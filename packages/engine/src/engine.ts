@@ -9,6 +9,7 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import { createAnalytics } from './analytics/analytics-api.js';
+import type { RollupDeltas } from './analytics/fold-event.js';
 import { type BackoffPolicy, defaultSendBackoff } from './backoff.js';
 import { createIdGenerator, systemClock } from './clock.js';
 import { resolveConversation as resolve } from './conversations.js';
@@ -66,6 +67,8 @@ export interface EngineOptions {
   log?: EngineLog;
   /** Analytics rollups written with the events (default true; off only to measure their cost). */
   analytics?: boolean;
+  /** Called after each commit with its analytics deltas, one per sample (live metrics). */
+  onAnalytics?: (deltas: RollupDeltas) => void;
 }
 
 export type Engine = ReturnType<typeof createEngine>;
@@ -91,6 +94,7 @@ export function createEngine(options: EngineOptions) {
     queue,
     onCommitted: options.onCommitted,
     analytics: options.analytics,
+    onAnalytics: options.onAnalytics,
   });
   const context: EngineContext = {
     ...work,

@@ -50,7 +50,7 @@ export async function foldBatch(
   tx: AnalyticsReader,
   events: readonly LogEvent[],
   states: Map<string, ConversationAnalytics> = new Map(),
-): Promise<AnalyticsChange> {
+): Promise<AnalyticsChange & { raw: RollupDeltas }> {
   const touched = new Set<string>();
   for (const event of events) for (const id of conversationIdsOf(event)) if (id) touched.add(id);
   const missing = [...touched].filter((id) => !states.has(id));
@@ -68,15 +68,20 @@ export async function foldBatch(
       return state ? [state] : [];
     }),
     ...combineDeltas(out),
+    raw: out,
   };
 }
 
-/** The rollups of events appended in this transaction, written in it (before it commits). */
+/**
+ * The rollups of events appended in this transaction, written in it (before it commits).
+ * Returns the deltas one by one (each duration its own sample), for live metrics.
+ */
 export async function foldEvents(
   tx: AnalyticsReader & AnalyticsWriter,
   events: readonly LogEvent[],
-): Promise<void> {
-  if (events.length === 0) return;
-  const change = await foldBatch(tx, events);
+): Promise<RollupDeltas | undefined> {
+  if (events.length === 0) return undefined;
+  const { raw, ...change } = await foldBatch(tx, events);
   if (change.states.length > 0 || change.counters.length > 0) await tx.applyAnalytics(change);
+  return raw;
 }

@@ -21,7 +21,7 @@ export async function rebuildAnalytics(
     for (;;) {
       const page = await tx.listEvents(after, pageSize);
       if (page.length === 0) break;
-      const change = await foldBatch(tx, page, states);
+      const { raw: _raw, ...change } = await foldBatch(tx, page, states);
       await tx.applyAnalytics(change);
       events += page.length;
       after = page.at(-1)!.cursor;

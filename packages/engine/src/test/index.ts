@@ -1,6 +1,6 @@
+export * from './analytics-suite.js';
 export * from './engine-suite.js';
 export * from './queue-suite.js';
 export * from './split-stress.js';
 export * from './store-suite.js';
 export * from './switchboard-suite.js';
-export * from './analytics-suite.js';
