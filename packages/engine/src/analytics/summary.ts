@@ -54,8 +54,19 @@ class Figures {
 const total = (counts: Record<string, number>) =>
   Object.values(counts).reduce((sum, value) => sum + value, 0);
 
+const hourMs = 3_600_000;
+const dayMs = 24 * hourMs;
+
+/** The range on whole hours: `from` rounded down, `to` up (rollups are hourly). */
+export function wholeHours<T extends AnalyticsRange>(range: T): T {
+  const from = Math.floor(Date.parse(range.from) / hourMs) * hourMs;
+  const to = Math.ceil(Date.parse(range.to) / hourMs) * hourMs;
+  return { ...range, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+}
+
 /** Every figure over a range: the body of `GET /v1/analytics/summary`. */
-export async function analyticsSummary(reader: AnalyticsReader, range: AnalyticsRange) {
+export async function analyticsSummary(reader: AnalyticsReader, asked: AnalyticsRange) {
+  const range = wholeHours(asked);
   const rows = await reader.readAnalytics({ ...range, interval: 'all' });
   const figures = new Figures().add(rows, '');
   const opened = figures.count('conversations_opened');
@@ -124,9 +135,6 @@ export interface TimeseriesPoint {
   p99?: number | null;
 }
 
-const hourMs = 3_600_000;
-const dayMs = 24 * hourMs;
-
 /** Bucket starts of an interval covering [from, to). */
 export function bucketStarts(from: string, to: string, interval: 'hour' | 'day'): string[] {
   const step = interval === 'hour' ? hourMs : dayMs;
@@ -142,8 +150,9 @@ const bucketKey = (start: string, interval: AnalyticsInterval) =>
 /** One metric over time: the body of `GET /v1/analytics/timeseries`, a point per bucket. */
 export async function analyticsTimeseries(
   reader: AnalyticsReader,
-  query: AnalyticsRange & { metric: TimeseriesMetric; interval: 'hour' | 'day' },
+  asked: AnalyticsRange & { metric: TimeseriesMetric; interval: 'hour' | 'day' },
 ): Promise<{ metric: string; interval: 'hour' | 'day'; buckets: TimeseriesPoint[] }> {
+  const query = wholeHours(asked);
   const family =
     query.metric === 'control_passes'
       ? controlPassesPrefix
