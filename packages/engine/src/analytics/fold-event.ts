@@ -191,8 +191,9 @@ export function foldEvent(
         count('resolved_with_switchboard', channel, integrationId);
         if (!state.leftDefault) count('resolved_contained', channel, integrationId);
       }
+      // a reply still on its way answers the customer who waited: the wait ends with a
+      // reply, or with a reopening (which starts a new one)
       state.status = 'resolved';
-      state.awaitingSince = null;
       return;
     }
     case 'conversation.reopened': {
