@@ -38,7 +38,11 @@ export interface ConversationAnalytics {
 
 /** The dimensions of one rollup row; '' stands for "none" (no channel, no integration). */
 export interface RollupKey {
-  /** The hour, as an ISO timestamp at minute 0: `2026-03-01T09:00:00.000Z`. */
+  /**
+   * The hour, as an ISO timestamp at minute 0 (`2026-03-01T09:00:00.000Z`), or the day
+   * (`day:2026-03-01`): every delta is added to both rows, and a query reads whole days
+   * from the day rows.
+   */
   hour: string;
   channel: string;
   integrationId: string;

@@ -16,10 +16,18 @@ const least = (a: number | null, b: number | null) =>
 const most = (a: number | null, b: number | null) =>
   a === null ? b : b === null ? a : Math.max(a, b);
 
-/** Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one order. */
+/** The day row every hour row is also added to: `day:2026-03-01` (sorts after every hour). */
+export const dayKey = (hour: string) => `day:${hour.slice(0, 10)}`;
+
+/**
+ * Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one
+ * order. Each is added to its hour row and to its day row, so a long range reads days.
+ */
 export function combineDeltas(deltas: RollupDeltas): Omit<AnalyticsChange, 'states'> {
   const counters = new Map<string, CounterDelta>();
-  for (const delta of deltas.counters) {
+  const withDays = <T extends CounterDelta | HistogramDelta>(list: T[]) =>
+    list.flatMap((delta) => [delta, { ...delta, hour: dayKey(delta.hour) }]);
+  for (const delta of withDays(deltas.counters)) {
     const key = keyOf(delta);
     const known = counters.get(key);
     if (!known) counters.set(key, { ...delta });
@@ -31,7 +39,7 @@ export function combineDeltas(deltas: RollupDeltas): Omit<AnalyticsChange, 'stat
     }
   }
   const bins = new Map<string, HistogramDelta>();
-  for (const delta of deltas.bins) {
+  for (const delta of withDays(deltas.bins)) {
     const key = `${keyOf(delta)}\u0000${delta.bin}`;
     const known = bins.get(key);
     if (known) known.count += delta.count;

@@ -4,5 +4,6 @@ export * from './fold-event.js';
 export * from './fold-events.js';
 export * from './histogram.js';
 export * from './metrics.js';
+export * from './read-range.js';
 export * from './rebuild.js';
 export * from './summary.js';

@@ -11,6 +11,7 @@ import {
   suppressedPrefix,
   type TimeseriesMetric,
 } from './metrics.js';
+import { readRange } from './read-range.js';
 
 export interface AnalyticsRange {
   from: string;
@@ -67,7 +68,7 @@ export function wholeHours<T extends AnalyticsRange>(range: T): T {
 /** Every figure over a range: the body of `GET /v1/analytics/summary`. */
 export async function analyticsSummary(reader: AnalyticsReader, asked: AnalyticsRange) {
   const range = wholeHours(asked);
-  const rows = await reader.readAnalytics({ ...range, interval: 'all' });
+  const rows = await readRange(reader, { ...range, interval: 'all' });
   const figures = new Figures().add(rows, '');
   const opened = figures.count('conversations_opened');
   const resolved = figures.count('conversations_resolved');
@@ -159,7 +160,7 @@ export async function analyticsTimeseries(
       : query.metric === 'notifications_suppressed'
         ? suppressedPrefix
         : null;
-  const rows = await reader.readAnalytics({
+  const rows = await readRange(reader, {
     from: query.from,
     to: query.to,
     channel: query.channel,

@@ -154,6 +154,22 @@ export function testAnalytics(name: string, factory: StoreFactory): void {
         to: day.to,
       });
       expect(later.conversations).toMatchObject({ opened: 0, reopened: 1, resolved: 1 });
+      // hours of a partial day and a whole day read together give the same figures
+      const mixed = await harness.engine.analytics.summary({
+        from: '2026-03-01T09:00:00.000Z',
+        to: '2026-03-02T08:59:00.000Z',
+      });
+      const { from: _from, to: _to, ...whole } = await harness.engine.analytics.summary(day);
+      expect(mixed).toEqual({
+        ...whole,
+        from: '2026-03-01T09:00:00.000Z',
+        to: '2026-03-02T09:00:00.000Z',
+      });
+      const split = await harness.engine.analytics.summary({
+        from: '2026-03-01T09:00:00.000Z',
+        to: '2026-03-03T05:00:00.000Z',
+      });
+      expect(split.resolution).toEqual(duration(2, 900, 600, 1200, 600, 1200));
     });
 
     it('rebuilds from the event log the figures the rollups kept as events committed', async () => {
