@@ -84,7 +84,11 @@ export class AnalyticsBuffer {
         values: [states.map((state) => state.conversationId), states.map((state) => json(state))],
       });
     }
-    const { counters, bins } = combineDeltas({ counters: this.counters, bins: this.bins });
+    // the works' changes already hold their day rows: only summed here
+    const { counters, bins } = combineDeltas(
+      { counters: this.counters, bins: this.bins },
+      { addDays: false },
+    );
     if (counters.length > 0)
       writes.push({
         key: 'analytics_counters',

@@ -23,10 +23,15 @@ export const dayKey = (hour: string) => `day:${hour.slice(0, 10)}`;
  * Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one
  * order. Each is added to its hour row and to its day row, so a long range reads days.
  */
-export function combineDeltas(deltas: RollupDeltas): Omit<AnalyticsChange, 'states'> {
+export function combineDeltas(
+  deltas: RollupDeltas,
+  options: { addDays: boolean } = { addDays: true },
+): Omit<AnalyticsChange, 'states'> {
   const counters = new Map<string, CounterDelta>();
   const withDays = <T extends CounterDelta | HistogramDelta>(list: T[]) =>
-    list.flatMap((delta) => [delta, { ...delta, hour: dayKey(delta.hour) }]);
+    options.addDays
+      ? list.flatMap((delta) => [delta, { ...delta, hour: dayKey(delta.hour) }])
+      : list;
   for (const delta of withDays(deltas.counters)) {
     const key = keyOf(delta);
     const known = counters.get(key);
