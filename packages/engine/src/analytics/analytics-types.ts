@@ -40,8 +40,8 @@ export interface ConversationAnalytics {
 export interface RollupKey {
   /**
    * The hour, as an ISO timestamp at minute 0 (`2026-03-01T09:00:00.000Z`), or the day
-   * (`day:2026-03-01`): every delta is added to both rows, and a query reads whole days
-   * from the day rows.
+   * (`day:2026-03-01`): every delta is added to both rows (and to the day's row of channel
+   * and integration `*`), and a query reads whole days from the day rows.
    */
   hour: string;
   channel: string;

@@ -20,8 +20,15 @@ const most = (a: number | null, b: number | null) =>
 export const dayKey = (hour: string) => `day:${hour.slice(0, 10)}`;
 
 /**
+ * The dimensions of a day row over every channel and integration (no channel or id is `*`):
+ * what a range without a channel or integration reads, one row per metric and day.
+ */
+export const allDimensions = { channel: '*', integrationId: '*' } as const;
+
+/**
  * Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one
- * order. Each is added to its hour row and to its day row, so a long range reads days.
+ * order. Each is added to its hour row, its day row and the day's row over every channel and
+ * integration, so a long range reads days, and an unfiltered one reads one row per day.
  */
 export function combineDeltas(
   deltas: RollupDeltas,
@@ -30,7 +37,10 @@ export function combineDeltas(
   const counters = new Map<string, CounterDelta>();
   const withDays = <T extends CounterDelta | HistogramDelta>(list: T[]) =>
     options.addDays
-      ? list.flatMap((delta) => [delta, { ...delta, hour: dayKey(delta.hour) }])
+      ? list.flatMap((delta) => {
+          const day = dayKey(delta.hour);
+          return [delta, { ...delta, hour: day }, { ...delta, hour: day, ...allDimensions }];
+        })
       : list;
   for (const delta of withDays(deltas.counters)) {
     const key = keyOf(delta);

@@ -5,7 +5,7 @@ import type {
   BinRow,
   CounterRow,
 } from './analytics-types.js';
-import { dayKey } from './fold-events.js';
+import { allDimensions, dayKey } from './fold-events.js';
 
 const dayMs = 24 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -61,6 +61,7 @@ export async function readRange(
     reader
       .readAnalytics({
         ...query,
+        ...(query.channel === undefined && query.integrationId === undefined ? allDimensions : {}),
         from: dayKey(iso(firstDay)),
         to: dayKey(iso(lastDay)),
         interval: query.interval === 'day' ? 'hour' : 'all',
