@@ -12,11 +12,20 @@
  * 2. Ingest throughput (signed Twilio webhooks at 50 connections) with the rollups on and off
  *    (THREADLINE_ANALYTICS_ROLLUPS), four runs each in ABBA BAAB order in the same run, and the
  *    ratio of the means.
+ * 3. The same without HTTP (`--engine-messages 20000`): `engine.ingest` on a SQLite store, 50
+ *    at a time from 2,000 customers, rollups on and off, ABBA BAAB, fresh store each run — the
+ *    cost of the fold and its writes alone, less noisy than the HTTP runs on a shared machine.
+ * `--conversations 0` skips part 1, `--seconds 0` part 2, `--engine-messages 0` part 3.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MockConnector } from '@threadline/connector-kit';
 import {
   type ConversationAnalytics,
   combineDeltas,
+  createEngine,
   foldEvent,
   type LogEvent,
   type RollupDeltas,
@@ -207,68 +216,131 @@ async function ingest(rollups: 'on' | 'off') {
   }
 }
 
-const gateway = await startGateway();
-await stopChild(gateway.child);
-const seeded = await seed(gateway.dataDirectory);
-console.log(
-  `seeded ${conversations} conversations in ${(seeded.ms / 1000).toFixed(1)} s: ${seeded.counters} counter rows, ${seeded.bins} histogram rows`,
-);
-const reader = await startGateway({ THREADLINE_DATA_DIR: gateway.dataDirectory });
-const range = `from=${new Date(start).toISOString()}&to=${new Date(end).toISOString()}`;
-const queries: Record<string, string> = {
-  'summary, 30 days': `/v1/analytics/summary?${range}`,
-  'summary, 30 days, one channel': `/v1/analytics/summary?${range}&channel=sms`,
-  'summary, 1 day': `/v1/analytics/summary?from=2026-03-15T00:00:00.000Z&to=2026-03-16T00:00:00.000Z`,
-  'timeseries by day, 30 days': `/v1/analytics/timeseries?metric=first_response_seconds&interval=day&${range}`,
-};
-const queryRows: Array<Record<string, string | number>> = [];
-try {
-  const check = await (
-    await fetch(`${reader.base}${queries['summary, 30 days']}`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    })
-  ).json();
+if (conversations > 0) {
+  const gateway = await startGateway();
+  await stopChild(gateway.child);
+  const seeded = await seed(gateway.dataDirectory);
   console.log(
-    `opened in the 30 days: ${(check as { conversations: { opened: number } }).conversations.opened}`,
+    `seeded ${conversations} conversations in ${(seeded.ms / 1000).toFixed(1)} s: ${seeded.counters} counter rows, ${seeded.bins} histogram rows`,
   );
-  for (const [name, path] of Object.entries(queries)) {
-    await timeRequests(`${reader.base}${path}`, 5);
-    const { p50, p99 } = await timeRequests(`${reader.base}${path}`, 200);
-    queryRows.push({
-      query: name,
-      conversations,
-      'p50 ms': p50.toFixed(1),
-      'p99 ms': p99.toFixed(1),
-    });
+  const reader = await startGateway({ THREADLINE_DATA_DIR: gateway.dataDirectory });
+  const range = `from=${new Date(start).toISOString()}&to=${new Date(end).toISOString()}`;
+  const queries: Record<string, string> = {
+    'summary, 30 days': `/v1/analytics/summary?${range}`,
+    'summary, 30 days, one channel': `/v1/analytics/summary?${range}&channel=sms`,
+    'summary, 1 day': `/v1/analytics/summary?from=2026-03-15T00:00:00.000Z&to=2026-03-16T00:00:00.000Z`,
+    'timeseries by day, 30 days': `/v1/analytics/timeseries?metric=first_response_seconds&interval=day&${range}`,
+  };
+  const queryRows: Array<Record<string, string | number>> = [];
+  try {
+    const check = await (
+      await fetch(`${reader.base}${queries['summary, 30 days']}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      })
+    ).json();
+    console.log(
+      `opened in the 30 days: ${(check as { conversations: { opened: number } }).conversations.opened}`,
+    );
+    for (const [name, path] of Object.entries(queries)) {
+      await timeRequests(`${reader.base}${path}`, 5);
+      const { p50, p99 } = await timeRequests(`${reader.base}${path}`, 200);
+      queryRows.push({
+        query: name,
+        conversations,
+        'p50 ms': p50.toFixed(1),
+        'p99 ms': p99.toFixed(1),
+      });
+    }
+  } finally {
+    await stopChild(reader.child);
   }
-} finally {
-  await stopChild(reader.child);
+  console.log(table(queryRows));
 }
-console.log(table(queryRows));
 
-const runs: Array<{ rollups: 'on' | 'off'; rps: number; p99: number; errors: number }> = [];
-// ABBA BAAB: a load that drifts during the run weighs on both sides alike
-for (const rollups of ['off', 'on', 'on', 'off', 'on', 'off', 'off', 'on'] as const)
-  runs.push({ rollups, ...(await ingest(rollups)) });
-const mean = (rollups: 'on' | 'off') => {
-  const of = runs.filter((run) => run.rollups === rollups);
-  return of.reduce((sum, run) => sum + run.rps, 0) / of.length;
-};
-console.log(
-  table([
-    ...runs.map((run, index) => ({
-      run: `${index + 1}: rollups ${run.rollups}`,
-      'msg/s': Math.round(run.rps),
-      'ack p99 ms': run.p99,
-      errors: run.errors,
-    })),
-    { run: 'mean, rollups off', 'msg/s': Math.round(mean('off')), 'ack p99 ms': '', errors: '' },
-    { run: 'mean, rollups on', 'msg/s': Math.round(mean('on')), 'ack p99 ms': '', errors: '' },
-    {
-      run: 'ratio on / off',
-      'msg/s': (mean('on') / mean('off')).toFixed(3),
-      'ack p99 ms': '',
-      errors: '',
-    },
-  ]),
-);
+if (seconds > 0) {
+  const runs: Array<{ rollups: 'on' | 'off'; rps: number; p99: number; errors: number }> = [];
+  // ABBA BAAB: a load that drifts during the run weighs on both sides alike
+  for (const rollups of ['off', 'on', 'on', 'off', 'on', 'off', 'off', 'on'] as const)
+    runs.push({ rollups, ...(await ingest(rollups)) });
+  const mean = (rollups: 'on' | 'off') => {
+    const of = runs.filter((run) => run.rollups === rollups);
+    return of.reduce((sum, run) => sum + run.rps, 0) / of.length;
+  };
+  console.log(
+    table([
+      ...runs.map((run, index) => ({
+        run: `${index + 1}: rollups ${run.rollups}`,
+        'msg/s': Math.round(run.rps),
+        'ack p99 ms': run.p99,
+        errors: run.errors,
+      })),
+      { run: 'mean, rollups off', 'msg/s': Math.round(mean('off')), 'ack p99 ms': '', errors: '' },
+      { run: 'mean, rollups on', 'msg/s': Math.round(mean('on')), 'ack p99 ms': '', errors: '' },
+      {
+        run: 'ratio on / off',
+        'msg/s': (mean('on') / mean('off')).toFixed(3),
+        'ack p99 ms': '',
+        errors: '',
+      },
+    ]),
+  );
+}
+
+const engineMessages = option('--engine-messages', 20_000);
+
+/** Messages per second through `engine.ingest` on a fresh SQLite store. */
+async function engineIngest(analytics: boolean): Promise<number> {
+  const directory = mkdtempSync(join(tmpdir(), 'threadline-bench-engine-'));
+  const store = createSqliteStore({ filename: join(directory, 'threadline.db') });
+  const sms = new MockConnector({ channel: 'sms' });
+  const engine = createEngine({ store, connectors: new Map([[sms.id, sms]]), analytics });
+  const batches = await Promise.all(
+    Array.from(
+      { length: engineMessages },
+      async (_, n) =>
+        (
+          await sms.parse(
+            sms.request({
+              kind: 'message',
+              id: `m${n}`,
+              from: `+1415555${String(1000 + (n % 2000)).padStart(4, '0')}`,
+              content: { type: 'text', text: `message ${n}` },
+            }),
+          )
+        ).events,
+    ),
+  );
+  const began = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < batches.length) await engine.ingest(sms.id, batches[next++]!);
+    }),
+  );
+  const rate = engineMessages / ((performance.now() - began) / 1000);
+  await store.close();
+  rmSync(directory, { recursive: true, force: true });
+  return rate;
+}
+
+if (engineMessages > 0) {
+  const engineRuns: Array<{ rollups: 'on' | 'off'; rate: number }> = [];
+  for (const rollups of ['off', 'on', 'on', 'off', 'on', 'off', 'off', 'on'] as const)
+    engineRuns.push({ rollups, rate: await engineIngest(rollups === 'on') });
+  const engineMean = (rollups: 'on' | 'off') =>
+    engineRuns.filter((run) => run.rollups === rollups).reduce((sum, run) => sum + run.rate, 0) / 4;
+  console.log(
+    table([
+      ...engineRuns.map((run, index) => ({
+        'engine.ingest run': `${index + 1}: rollups ${run.rollups}`,
+        'msg/s': Math.round(run.rate),
+      })),
+      { 'engine.ingest run': 'mean, rollups off', 'msg/s': Math.round(engineMean('off')) },
+      { 'engine.ingest run': 'mean, rollups on', 'msg/s': Math.round(engineMean('on')) },
+      {
+        'engine.ingest run': 'ratio on / off',
+        'msg/s': (engineMean('on') / engineMean('off')).toFixed(3),
+      },
+    ]),
+  );
+}

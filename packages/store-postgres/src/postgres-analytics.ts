@@ -1,11 +1,8 @@
-import {
-  type AnalyticsChange,
-  type AnalyticsQuery,
-  type AnalyticsRows,
-  type ConversationAnalytics,
-  type CounterDelta,
-  combineDeltas,
-  type HistogramDelta,
+import type {
+  AnalyticsChange,
+  AnalyticsQuery,
+  AnalyticsRows,
+  ConversationAnalytics,
 } from '@threadline/engine';
 import type { Row } from './postgres-queries.js';
 
@@ -42,92 +39,57 @@ export const statesSql = (lock: string) =>
 export const toState = (row: Row) =>
   (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as ConversationAnalytics;
 
-/**
- * A transaction's analytics writes, held until it commits (as its events are): states by
- * conversation, deltas combined per row. Works committed together add theirs to one buffer.
- */
-export class AnalyticsBuffer {
-  readonly states = new Map<string, ConversationAnalytics>();
-  private counters: CounterDelta[] = [];
-  private bins: HistogramDelta[] = [];
-
-  add(change: AnalyticsChange): void {
-    for (const state of change.states)
-      this.states.set(state.conversationId, structuredClone(state));
-    this.counters.push(...change.counters);
-    this.bins.push(...change.bins);
-  }
-
-  adopt(other: AnalyticsBuffer): void {
-    this.add({ states: [...other.states.values()], counters: other.counters, bins: other.bins });
-    other.clear();
-  }
-
-  clear(): void {
-    this.states.clear();
-    this.counters = [];
-    this.bins = [];
-  }
-
-  /** The statements that write it (each an upsert from arrays), with their parameters. */
-  statements(): { key: string; sql: string; values: unknown[] }[] {
-    const writes: { key: string; sql: string; values: unknown[] }[] = [];
-    if (this.states.size > 0) {
-      const states = [...this.states.values()].sort((a, b) =>
-        a.conversationId < b.conversationId ? -1 : 1,
-      );
-      writes.push({
-        key: 'analytics_conversations',
-        sql: `INSERT INTO analytics_conversations (conversation_id, data)
-          SELECT * FROM unnest($1::text[], $2::jsonb[])
-          ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data`,
-        values: [states.map((state) => state.conversationId), states.map((state) => json(state))],
-      });
-    }
-    // the works' changes already hold their day rows: only summed here
-    const { counters, bins } = combineDeltas(
-      { counters: this.counters, bins: this.bins },
-      { addDays: false },
-    );
-    if (counters.length > 0)
-      writes.push({
-        key: 'analytics_counters',
-        sql: `INSERT INTO analytics_counters AS c (hour, channel, integration_id, metric, count, sum, min, max)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[])
-          ON CONFLICT (hour, channel, integration_id, metric) DO UPDATE SET
-            count = c.count + excluded.count,
-            sum = c.sum + excluded.sum,
-            min = LEAST(c.min, excluded.min),
-            max = GREATEST(c.max, excluded.max)`,
-        values: [
-          counters.map((row) => row.hour),
-          counters.map((row) => row.channel),
-          counters.map((row) => row.integrationId),
-          counters.map((row) => row.metric),
-          counters.map((row) => row.count),
-          counters.map((row) => row.sum),
-          counters.map((row) => row.min),
-          counters.map((row) => row.max),
-        ],
-      });
-    if (bins.length > 0)
-      writes.push({
-        key: 'analytics_bins',
-        sql: `INSERT INTO analytics_bins AS b (hour, channel, integration_id, metric, bin, count)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
-          ON CONFLICT (hour, channel, integration_id, metric, bin) DO UPDATE SET count = b.count + excluded.count`,
-        values: [
-          bins.map((row) => row.hour),
-          bins.map((row) => row.channel),
-          bins.map((row) => row.integrationId),
-          bins.map((row) => row.metric),
-          bins.map((row) => row.bin),
-          bins.map((row) => row.count),
-        ],
-      });
-    this.clear();
-    return writes;
-  }
+/** The statements that write a change (each an upsert from arrays), with their parameters. */
+export function analyticsStatements(
+  change: AnalyticsChange,
+): { key: string; sql: string; values: unknown[] }[] {
+  const writes: { key: string; sql: string; values: unknown[] }[] = [];
+  const { states, counters, bins } = change;
+  if (states.length > 0)
+    writes.push({
+      key: 'analytics_conversations',
+      sql: `INSERT INTO analytics_conversations (conversation_id, data)
+        SELECT * FROM unnest($1::text[], $2::jsonb[])
+        ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data`,
+      values: [states.map((state) => state.conversationId), states.map((state) => json(state))],
+    });
+  if (counters.length > 0)
+    writes.push({
+      key: 'analytics_counters',
+      sql: `INSERT INTO analytics_counters AS c (hour, channel, integration_id, metric, count, sum, min, max)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[])
+        ON CONFLICT (hour, channel, integration_id, metric) DO UPDATE SET
+          count = c.count + excluded.count,
+          sum = c.sum + excluded.sum,
+          min = LEAST(c.min, excluded.min),
+          max = GREATEST(c.max, excluded.max)`,
+      values: [
+        counters.map((row) => row.hour),
+        counters.map((row) => row.channel),
+        counters.map((row) => row.integrationId),
+        counters.map((row) => row.metric),
+        counters.map((row) => row.count),
+        counters.map((row) => row.sum),
+        counters.map((row) => row.min),
+        counters.map((row) => row.max),
+      ],
+    });
+  if (bins.length > 0)
+    writes.push({
+      key: 'analytics_bins',
+      sql: `INSERT INTO analytics_bins AS b (hour, channel, integration_id, metric, bin, count)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+        ON CONFLICT (hour, channel, integration_id, metric, bin) DO UPDATE SET count = b.count + excluded.count`,
+      values: [
+        bins.map((row) => row.hour),
+        bins.map((row) => row.channel),
+        bins.map((row) => row.integrationId),
+        bins.map((row) => row.metric),
+        bins.map((row) => row.bin),
+        bins.map((row) => row.count),
+      ],
+    });
+  return writes;
 }
 
 const bucketExpression = { all: "''", hour: 'hour', day: 'substr(hour, 1, 10)' } as const;

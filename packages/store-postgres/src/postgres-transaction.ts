@@ -15,6 +15,7 @@ import type {
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
+import { AnalyticsBuffer } from '@threadline/engine';
 import type {
   Address,
   Conversation,
@@ -24,7 +25,7 @@ import type {
   Message,
   ThreadlineEvent,
 } from '@threadline/schema';
-import { AnalyticsBuffer } from './postgres-analytics.js';
+import { analyticsStatements } from './postgres-analytics.js';
 import {
   json,
   Queries,
@@ -263,7 +264,7 @@ export class Transaction extends Queries implements StoreTransaction {
    * cursor the transaction appended.
    */
   async commit(): Promise<number | undefined> {
-    for (const write of this.analytics.statements())
+    for (const write of analyticsStatements(this.analytics.take()))
       await this.defer(write.key, write.sql, write.values);
     await this.flushWrites();
     const batch = this.pending;
@@ -693,12 +694,8 @@ export class Transaction extends Queries implements StoreTransaction {
   }
   /** States this transaction holds first, then the stored ones (locked). */
   override async getAnalyticsStates(conversationIds: string[]) {
-    const held = conversationIds.flatMap((id) => {
-      const state = this.analytics.states.get(id);
-      return state ? [structuredClone(state)] : [];
-    });
-    const rest = conversationIds.filter((id) => !this.analytics.states.has(id));
-    return [...held, ...(await super.getAnalyticsStates(rest))];
+    const { states, rest } = this.analytics.held(conversationIds);
+    return [...states, ...(await super.getAnalyticsStates(rest))];
   }
   async applyAnalytics(change: AnalyticsChange) {
     this.analytics.add(change);

@@ -22,6 +22,7 @@ import type {
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
+import { AnalyticsBuffer } from '@threadline/engine';
 import type {
   Address,
   Conversation,
@@ -634,11 +635,27 @@ class Transaction extends Queries implements StoreTransaction {
       json(control),
     );
   }
+  /** Analytics of the group commit's works, written once before it commits. */
+  private readonly analytics = new AnalyticsBuffer();
+  override async getAnalyticsStates(conversationIds: string[]) {
+    const { states, rest } = this.analytics.held(conversationIds);
+    return [...states, ...(await super.getAnalyticsStates(rest))];
+  }
   async applyAnalytics(change: AnalyticsChange) {
-    applySqliteAnalytics((sql) => this.statement(sql), change);
+    this.analytics.add(change);
   }
   async clearAnalytics() {
+    this.analytics.clear();
     clearSqliteAnalytics((sql) => this.statement(sql));
+  }
+  /** Writes the held analytics (just before COMMIT). */
+  flushAnalytics(): void {
+    if (!this.analytics.empty)
+      applySqliteAnalytics((sql) => this.statement(sql), this.analytics.take());
+  }
+  /** Drops them (ROLLBACK). */
+  discardAnalytics(): void {
+    this.analytics.clear();
   }
 }
 
@@ -730,9 +747,11 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
     try {
       const values: unknown[] = [];
       for (const item of items) values.push(await item.work(transaction));
+      transaction.flushAnalytics();
       commit.run();
       return values;
     } catch (error) {
+      transaction.discardAnalytics();
       if (writer.inTransaction) rollback.run();
       throw error;
     }

@@ -25,6 +25,12 @@ export const dayKey = (hour: string) => `day:${hour.slice(0, 10)}`;
  */
 export const allDimensions = { channel: '*', integrationId: '*' } as const;
 
+/** A delta, and the same for its day row and the day's row over every channel and integration. */
+export const withDayRows = <T extends CounterDelta | HistogramDelta>(delta: T): T[] => {
+  const day = dayKey(delta.hour);
+  return [delta, { ...delta, hour: day }, { ...delta, hour: day, ...allDimensions }];
+};
+
 /**
  * Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one
  * order. Each is added to its hour row, its day row and the day's row over every channel and
@@ -36,12 +42,7 @@ export function combineDeltas(
 ): Omit<AnalyticsChange, 'states'> {
   const counters = new Map<string, CounterDelta>();
   const withDays = <T extends CounterDelta | HistogramDelta>(list: T[]) =>
-    options.addDays
-      ? list.flatMap((delta) => {
-          const day = dayKey(delta.hour);
-          return [delta, { ...delta, hour: day }, { ...delta, hour: day, ...allDimensions }];
-        })
-      : list;
+    options.addDays ? list.flatMap(withDayRows) : list;
   for (const delta of withDays(deltas.counters)) {
     const key = keyOf(delta);
     const known = counters.get(key);
@@ -73,6 +74,8 @@ export async function foldBatch(
   tx: AnalyticsReader,
   events: readonly LogEvent[],
   states: Map<string, ConversationAnalytics> = new Map(),
+  /** Sum the deltas per row (false: only add the day rows; a buffering store sums them). */
+  combine = true,
 ): Promise<AnalyticsChange & { raw: RollupDeltas }> {
   const touched = new Set<string>();
   for (const event of events) for (const id of conversationIdsOf(event)) if (id) touched.add(id);
@@ -90,7 +93,9 @@ export async function foldBatch(
       const state = states.get(id);
       return state ? [state] : [];
     }),
-    ...combineDeltas(out),
+    ...(combine
+      ? combineDeltas(out)
+      : { counters: out.counters.flatMap(withDayRows), bins: out.bins.flatMap(withDayRows) }),
     raw: out,
   };
 }
@@ -104,7 +109,7 @@ export async function foldEvents(
   events: readonly LogEvent[],
 ): Promise<RollupDeltas | undefined> {
   if (events.length === 0) return undefined;
-  const { raw, ...change } = await foldBatch(tx, events);
+  const { raw, ...change } = await foldBatch(tx, events, new Map(), false);
   if (change.states.length > 0 || change.counters.length > 0) await tx.applyAnalytics(change);
   return raw;
 }

@@ -1,4 +1,5 @@
 export * from './analytics-api.js';
+export * from './analytics-buffer.js';
 export * from './analytics-types.js';
 export * from './fold-event.js';
 export * from './fold-events.js';
