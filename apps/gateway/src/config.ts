@@ -59,6 +59,8 @@ export interface GatewayConfig {
   listenerLeaseMs: number;
   /** This instance's name in leases and logs (THREADLINE_INSTANCE_ID, default host-pid-random). */
   instanceId: string;
+  /** Analytics rollups written with the events (THREADLINE_ANALYTICS_ROLLUPS, default on; `off` to measure their cost). */
+  analyticsRollups: boolean;
   clock?: Clock;
   env: Environment;
 }
@@ -139,6 +141,9 @@ export function configFromEnv(
     instanceId:
       env.THREADLINE_INSTANCE_ID?.trim() ||
       `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    analyticsRollups: !['off', '0', 'false'].includes(
+      env.THREADLINE_ANALYTICS_ROLLUPS?.trim().toLowerCase() ?? '',
+    ),
     env,
     ...overrides,
   };

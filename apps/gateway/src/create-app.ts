@@ -16,6 +16,7 @@ import {
   StoreConstraintError,
   systemClock,
 } from '@threadline/engine';
+import { observeAnalytics } from './analytics-metrics.js';
 import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
 import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
 import { connectorsFromEnv } from './connectors-from-env.js';
@@ -24,6 +25,7 @@ import { errorResponse, routeNotFound } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
+import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerConsumerRoutes } from './routes/consumer-api.js';
@@ -105,6 +107,8 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     rateLimiter: scaleOut.rateLimiter,
     jobLeaseMs: config.jobLeaseMs,
     sendConcurrency: config.sendConcurrency,
+    analytics: config.analyticsRollups,
+    onAnalytics: (deltas) => observeAnalytics(metrics, deltas),
     onCommitted: (events) => {
       hub.publish(events);
       scaleOut.announce(events);
@@ -187,6 +191,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerApiKeyRoutes(app, runtime);
   registerIntegrationRoutes(app, runtime);
   registerControlRoutes(app, runtime);
+  registerAnalyticsRoutes(app, runtime);
   registerConsoleRoutes(app, log);
   for (const connector of connectors.values()) connector.mount?.(app, { upgradeWebSocket });
 

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { analyticsMetrics } from './analytics-metrics.js';
 
 /** Prometheus metrics, one registry per gateway so tests and several apps never collide. */
 export function createMetrics() {
@@ -89,6 +90,7 @@ export function createMetrics() {
       labelNames: ['channel', 'constraint'],
       registers: [registry],
     }),
+    ...analyticsMetrics(registry),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -172,8 +172,10 @@ export function createAnsweringApp(options: AnsweringAppOptions) {
       noteOutbound(sent);
       const count = (turns.get(sent.conversationId) ?? 0) + 1;
       turns.set(sent.conversationId, count);
-      if (behaviour.resolveAfterTurns && count % behaviour.resolveAfterTurns === 0)
+      if (behaviour.resolveAfterTurns && count % behaviour.resolveAfterTurns === 0) {
         await persistently(() => client.conversations.resolve(sent.conversationId));
+        ledger.resolutions.push({ conversationId: sent.conversationId, at: ledger.now() });
+      }
     } catch (error) {
       record.answeredAt = ledger.now();
       record.error = { code: errorCode(error), message: String(error) };

@@ -25,6 +25,7 @@ import { gatewayRestartDueAt } from './gateway-restart-schedule.js';
 import { checkHandoffs, createHandoffApps, type HandoffApps } from './handoff-apps.js';
 import type { TrafficPlan } from './plan-traffic.js';
 import { buildReport, type SimulationReport } from './report/build-report.js';
+import { checkAnalytics } from './report/check-analytics.js';
 import type { Progress } from './report/progress-bar.js';
 import {
   type AppBehaviour,
@@ -311,6 +312,11 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     await app.stop();
     await handoff?.stop();
     const verification = await verifyContinuity({ plan, ledger, client });
+    // a remote gateway may hold other traffic in the same hours: its figures are not the run's
+    const analytics =
+      target.kind === 'remote'
+        ? undefined
+        : await checkAnalytics({ client, ledger, verification, startedAt });
     return buildReport({
       plan,
       ledger,
@@ -319,6 +325,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       startedAt,
       maxLagMs: drive.maxLagMs,
       ...(handoff ? { handoff: checkHandoffs(handoff.observed, ledger) } : {}),
+      ...(analytics ? { analytics } : {}),
     });
   } catch (error) {
     const output = target?.output?.();

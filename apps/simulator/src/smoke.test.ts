@@ -33,6 +33,16 @@ describe('the smoke scenario against the gateway in-process', () => {
       unseenByApp: 0,
     });
     expect(report.totals.repliesDelivered).toBe(report.load.plannedMessages);
+    // the gateway's analytics agree with what the simulator saw happen
+    expect(
+      report.analytics?.checks.filter((check) => !check.ok),
+      summary,
+    ).toEqual([]);
+    expect(
+      report.analytics?.checks.find((check) => check.figure === 'customer messages'),
+    ).toMatchObject({
+      gateway: report.load.plannedMessages,
+    });
     expect(report.channels.map((channel) => channel.channel)).toEqual([
       'whatsapp',
       'sms',

@@ -94,6 +94,8 @@ export class TrafficLedger {
   readonly statusCallbacks = { sent: 0, failed: 0 };
   readonly events = new Map<string, number>();
   gatewayRestarts: Array<{ at: number; downForMs: number }> = [];
+  /** Conversations the answering app resolved, and when the gateway had done it. */
+  readonly resolutions: Array<{ conversationId: string; at: number }> = [];
   drainedAt: number | undefined;
 
   constructor(readonly plan: TrafficPlan) {}

@@ -1,3 +1,4 @@
+export * from './analytics-types.js';
 export * from './api-types.js';
 export type {
   EventStream,

@@ -244,3 +244,27 @@ describe('switchboard', () => {
     }
   });
 });
+
+describe('analytics', () => {
+  it('reads the summary and a timeseries, and rebuilds them to the same figures', async () => {
+    const range = {
+      from: new Date(Date.now() - 2 * 3_600_000).toISOString(),
+      to: new Date(Date.now() + 2 * 3_600_000).toISOString(),
+      channel: 'sms',
+    };
+    const before = await client.analytics.summary(range);
+    await customerWrites('Counting on you');
+    const after = await client.analytics.summary(range);
+    expect(after.conversations.messagesReceived).toBe(before.conversations.messagesReceived + 1);
+    const series = await client.analytics.timeseries({
+      ...range,
+      metric: 'messages_received',
+      interval: 'hour',
+    });
+    expect(series.buckets.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(
+      after.conversations.messagesReceived,
+    );
+    expect((await client.analytics.rebuild()).events).toBeGreaterThan(0);
+    expect(await client.analytics.summary(range)).toEqual(after);
+  });
+});

@@ -1,4 +1,10 @@
 import type {
+  AnalyticsMetric,
+  AnalyticsRangeQuery,
+  AnalyticsSummary,
+  AnalyticsTimeseries,
+} from './analytics-types.js';
+import type {
   ConnectorInfo,
   Contact,
   Conversation,
@@ -429,6 +435,24 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     },
   };
 
+  const analytics = {
+    /** Every figure over a range (response and resolution times, continuity, handoffs, notifications). */
+    summary(query: AnalyticsRangeQuery = {}, options?: RequestOptions): Promise<AnalyticsSummary> {
+      return get<AnalyticsSummary>('/v1/analytics/summary', { ...query }, options);
+    },
+    /** One figure over time, by hour or day. */
+    timeseries(
+      query: AnalyticsRangeQuery & { metric: AnalyticsMetric; interval?: 'hour' | 'day' },
+      options?: RequestOptions,
+    ): Promise<AnalyticsTimeseries> {
+      return get<AnalyticsTimeseries>('/v1/analytics/timeseries', { ...query }, options);
+    },
+    /** Rebuild every figure from the event log (admin). */
+    rebuild(options?: RequestOptions): Promise<{ events: number; conversations: number }> {
+      return post('/v1/analytics/rebuild', undefined, options);
+    },
+  };
+
   return {
     baseUrl: transport.baseUrl,
     messages,
@@ -443,6 +467,7 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     media,
     quarantine,
     system,
+    analytics,
   };
 }
 

@@ -110,8 +110,8 @@ export async function mergeConversations(
   unit: Unit,
   a: Conversation | undefined,
   b: Conversation | undefined,
-): Promise<void> {
-  if (!a || !b || a.id === b.id) return;
+): Promise<{ conversationId: string; intoConversationId: string } | undefined> {
+  if (!a || !b || a.id === b.id) return undefined;
   const continues = (conversation: Conversation) =>
     decideContinuity({
       mode: 'inbound',
@@ -123,8 +123,9 @@ export async function mergeConversations(
   if (bothOpen || (continues(a) && continues(b))) {
     const [keep, fold] = a.openedAt <= b.openedAt ? [a, b] : [b, a];
     await foldConversation(context, unit, keep, fold);
-    return;
+    return { conversationId: fold.id, intoConversationId: keep.id };
   }
   const earlier = a.lastMessageAt <= b.lastMessageAt ? a : b;
   if (earlier.status === 'open') await expireConversation(context, unit, earlier);
+  return undefined;
 }

@@ -8,6 +8,8 @@ import type {
   FallbackRule,
   ThreadlineEvent,
 } from '@threadline/schema';
+import { createAnalytics } from './analytics/analytics-api.js';
+import type { RollupDeltas } from './analytics/fold-event.js';
 import { type BackoffPolicy, defaultSendBackoff } from './backoff.js';
 import { createIdGenerator, systemClock } from './clock.js';
 import { reopenOnRequest, resolveConversation as resolve } from './conversations.js';
@@ -63,6 +65,10 @@ export interface EngineOptions {
   /** Called with the events of every commit, in cursor order, after the commit. */
   onCommitted?: (events: ThreadlineEvent[]) => void;
   log?: EngineLog;
+  /** Analytics rollups written with the events (default true; off only to measure their cost). */
+  analytics?: boolean;
+  /** Called after each commit with its analytics deltas, one per sample (live metrics). */
+  onAnalytics?: (deltas: RollupDeltas) => void;
 }
 
 export type Engine = ReturnType<typeof createEngine>;
@@ -81,7 +87,15 @@ export function createEngine(options: EngineOptions) {
   const queue: JobQueue = options.queue ?? createStoreJobQueue(store);
   const connectors = () =>
     typeof options.connectors === 'function' ? options.connectors() : options.connectors;
-  const work = createUnitOfWork({ store, clock, ids, queue, onCommitted: options.onCommitted });
+  const work = createUnitOfWork({
+    store,
+    clock,
+    ids,
+    queue,
+    onCommitted: options.onCommitted,
+    analytics: options.analytics,
+    onAnalytics: options.onAnalytics,
+  });
   const context: EngineContext = {
     ...work,
     switchboard: createSwitchboard<Unit>({ ids, read: store.read, ...work }),
@@ -112,6 +126,7 @@ export function createEngine(options: EngineOptions) {
     connectors,
     relayOutbox: context.relayOutbox,
     switchboard: context.switchboard,
+    analytics: createAnalytics(store),
     ...jobs,
 
     /**

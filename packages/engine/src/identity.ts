@@ -97,7 +97,7 @@ export async function mergeContacts(
   const survivor = (await liveContact(unit.tx, survivorId))!;
   const merged = (await liveContact(unit.tx, mergedId))!;
   if (survivor.id === merged.id) return survivor;
-  await mergeConversations(
+  const folded = await mergeConversations(
     context,
     unit,
     await unit.tx.findLatestConversation(survivor.id, context.inboxId),
@@ -124,6 +124,7 @@ export async function mergeContacts(
     reason,
     movedConversationIds,
     movedIdentities,
+    ...(folded ? { folded: [folded] } : {}),
   });
   return updatedSurvivor;
 }

@@ -1,3 +1,4 @@
+export * from './analytics/index.js';
 export * from './backoff.js';
 export * from './clock.js';
 export * from './continuity.js';

@@ -1,4 +1,11 @@
 import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '@threadline/schema';
+import type { AnalyticsQuery } from './analytics/analytics-types.js';
+import {
+  createMemoryAnalyticsData,
+  type MemoryAnalyticsData,
+  memoryAnalyticsStates,
+  readMemoryAnalytics,
+} from './analytics/memory-analytics.js';
 import type {
   ApiKeyRecord,
   ContactRecord,
@@ -41,6 +48,8 @@ export interface MemoryStoreData {
   switchboard: SwitchboardSettings | undefined;
   /** Control of each conversation, by conversation id. */
   control: Map<string, ControlRecord>;
+  /** Analytics states and rollups (created on first use by a store opened on older data). */
+  analytics?: MemoryAnalyticsData;
 }
 
 export function createMemoryStoreData(): MemoryStoreData {
@@ -62,6 +71,7 @@ export function createMemoryStoreData(): MemoryStoreData {
     integrations: new Map(),
     switchboard: undefined,
     control: new Map(),
+    analytics: createMemoryAnalyticsData(),
   };
 }
 
@@ -241,6 +251,16 @@ export class MemoryReader implements StoreReader {
   async getControl(conversationId: string) {
     const control = this.data().control.get(conversationId);
     return control ? copy(control) : undefined;
+  }
+  async getAnalyticsStates(conversationIds: string[]) {
+    return memoryAnalyticsStates(this.analyticsData(), conversationIds);
+  }
+  async readAnalytics(query: AnalyticsQuery) {
+    return readMemoryAnalytics(this.analyticsData(), query);
+  }
+  protected analyticsData(): MemoryAnalyticsData {
+    this.data().analytics ??= createMemoryAnalyticsData();
+    return this.data().analytics!;
   }
 
   protected messages(): Message[] {

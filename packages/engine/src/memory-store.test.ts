@@ -2,6 +2,7 @@ import { createMemoryStore } from './memory-store.js';
 import type { Store } from './ports.js';
 import {
   outboxQueueHarness,
+  testAnalytics,
   testEngine,
   testJobQueue,
   testStore,
@@ -26,5 +27,6 @@ testStore('in memory', {
 
 testEngine('in memory', open);
 testSwitchboard('in memory', open);
+testAnalytics('in memory', open);
 
 testJobQueue('in-memory outbox', async () => outboxQueueHarness(createMemoryStore()));

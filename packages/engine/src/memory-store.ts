@@ -6,6 +6,8 @@ import type {
   Message,
   ThreadlineEvent,
 } from '@threadline/schema';
+import type { AnalyticsChange } from './analytics/analytics-types.js';
+import { applyMemoryAnalytics, clearMemoryAnalytics } from './analytics/memory-analytics.js';
 import {
   addressKey,
   bySeq,
@@ -251,6 +253,12 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
   }
   async putControl(control: ControlRecord) {
     this.data().control.set(control.conversationId, copy(control));
+  }
+  async applyAnalytics(change: AnalyticsChange) {
+    applyMemoryAnalytics(this.analyticsData(), change);
+  }
+  async clearAnalytics() {
+    clearMemoryAnalytics(this.analyticsData());
   }
 }
 

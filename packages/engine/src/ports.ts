@@ -11,6 +11,7 @@ import type {
   Message,
   ThreadlineEvent,
 } from '@threadline/schema';
+import type { AnalyticsReader, AnalyticsWriter } from './analytics/analytics-types.js';
 
 /** The engine reads time only from here, so tests and the simulator are deterministic. */
 export interface Clock {
@@ -214,7 +215,7 @@ export interface ConversationQuery {
 }
 
 /** Reads, on a consistent snapshot of committed data. */
-export interface StoreReader {
+export interface StoreReader extends AnalyticsReader {
   getContact(id: string): Promise<ContactRecord | undefined>;
   listIdentities(contactId: string): Promise<Identity[]>;
   findIdentity(address: Address): Promise<{ contactId: string; identity: Identity } | undefined>;
@@ -259,7 +260,7 @@ export interface StoreReader {
 }
 
 /** Reads and writes inside one transaction. */
-export interface StoreTransaction extends StoreReader {
+export interface StoreTransaction extends StoreReader, AnalyticsWriter {
   insertContact(contact: ContactRecord): Promise<void>;
   updateContact(contact: ContactRecord): Promise<void>;
   /** Adds an identity; an identity already on another contact is a conflict the engine resolves first. */

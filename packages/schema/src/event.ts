@@ -60,6 +60,10 @@ export const eventDataSchemas = {
     reason: z.string(),
     movedConversationIds: z.array(z.string()),
     movedIdentities: z.array(identitySchema),
+    /** Conversations the merge folded into another one (both were open or recent). */
+    folded: z
+      .array(z.object({ conversationId: z.string(), intoConversationId: z.string() }))
+      .optional(),
   }),
   'contact.identity_linked': z.object({
     contactId: z.string(),

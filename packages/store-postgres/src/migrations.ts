@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { analyticsTables } from './postgres-analytics.js';
 
 /**
  * Webhook delivery progress in its own column, written by the dispatcher alone, apart from the
@@ -207,6 +208,8 @@ export const migrations: string[] = [
   CREATE TABLE settings (key TEXT PRIMARY KEY, data JSON NOT NULL);
   CREATE TABLE conversation_control (conversation_id TEXT PRIMARY KEY, data JSON NOT NULL);
   `,
+  // analytics: per-conversation state and hourly rollups (empty on upgrade: rebuild them)
+  analyticsTables,
 ];
 
 /** Quotes an identifier (a schema name) for SQL. */

@@ -1,4 +1,5 @@
 import type {
+  AnalyticsQuery,
   ApiKeyRecord,
   ContactRecord,
   ControlRecord,
@@ -15,6 +16,7 @@ import type {
 } from '@threadline/engine';
 import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '@threadline/schema';
 import type pg from 'pg';
+import { analyticsReads, statesSql, toAnalyticsRows, toState } from './postgres-analytics.js';
 
 export type Row = Record<string, unknown>;
 
@@ -290,6 +292,19 @@ export class Queries implements StoreReader {
       [conversationId],
     );
     return row ? (row.data as ControlRecord) : undefined;
+  }
+  /** Locked inside a transaction, as the conversation's control is. */
+  async getAnalyticsStates(conversationIds: string[]) {
+    if (conversationIds.length === 0) return [];
+    return (await this.run(statesSql(this.lock), [conversationIds])).map(toState);
+  }
+  async readAnalytics(query: AnalyticsQuery) {
+    const reads = analyticsReads(query);
+    const [counters, bins] = await Promise.all([
+      this.run(reads.counters, reads.values),
+      this.run(reads.bins, reads.values),
+    ]);
+    return toAnalyticsRows(counters, bins);
   }
 }
 

@@ -7,7 +7,13 @@ import {
   type Store,
   StoreConstraintError,
 } from '@threadline/engine';
-import { testEngine, testJobQueue, testStore, testSwitchboard } from '@threadline/engine/test';
+import {
+  testAnalytics,
+  testEngine,
+  testJobQueue,
+  testStore,
+  testSwitchboard,
+} from '@threadline/engine/test';
 import type { ThreadlineEvent } from '@threadline/schema';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +50,7 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
 
   testEngine('PostgreSQL', () => open());
   testSwitchboard('PostgreSQL', () => open());
+  testAnalytics('PostgreSQL', () => open());
 
   testJobQueue('PostgreSQL outbox (shared by instances)', async () => {
     const schema = database.schemaName();

@@ -1,4 +1,5 @@
 import type {
+  AnalyticsChange,
   ApiKeyRecord,
   ContactRecord,
   ControlRecord,
@@ -14,6 +15,7 @@ import type {
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
+import { AnalyticsBuffer } from '@threadline/engine';
 import type {
   Address,
   Conversation,
@@ -23,6 +25,7 @@ import type {
   Message,
   ThreadlineEvent,
 } from '@threadline/schema';
+import { analyticsStatements } from './postgres-analytics.js';
 import {
   json,
   Queries,
@@ -127,6 +130,8 @@ const messageRow = (message: Message) => [
 export class Transaction extends Queries implements StoreTransaction {
   private pending: BufferedEvent[] = [];
   private writes: DeferredWrite[] = [];
+  /** Analytics states and rollup deltas, written with the events at commit. */
+  private readonly analytics = new AnalyticsBuffer();
   /** Contacts read with their identity, locked, not written since. */
   private readonly contacts = new Map<string, ContactRecord>();
   /** Latest outbound message per conversation, read with the conversation, not written since. */
@@ -243,6 +248,7 @@ export class Transaction extends Queries implements StoreTransaction {
   adoptEvents(other: Transaction): void {
     this.pending.push(...other.pending);
     other.pending = [];
+    this.analytics.adopt(other.analytics);
   }
 
   /**
@@ -277,6 +283,8 @@ export class Transaction extends Queries implements StoreTransaction {
    * cursor the transaction appended.
    */
   async commit(): Promise<number | undefined> {
+    for (const write of analyticsStatements(this.analytics.take()))
+      await this.defer(write.key, write.sql, write.values);
     // the last writes go in the same round trip, ahead of the events, when they can be inlined
     let writes = '';
     if (this.connection.inline) {
@@ -727,5 +735,19 @@ export class Transaction extends Queries implements StoreTransaction {
       'INSERT INTO conversation_control (conversation_id, data) VALUES ($1, $2) ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data',
       [control.conversationId, json(control)],
     );
+  }
+  /** States this transaction holds first, then the stored ones (locked). */
+  override async getAnalyticsStates(conversationIds: string[]) {
+    const { states, rest } = this.analytics.held(conversationIds);
+    return [...states, ...(await super.getAnalyticsStates(rest))];
+  }
+  async applyAnalytics(change: AnalyticsChange) {
+    this.analytics.add(change);
+  }
+  async clearAnalytics() {
+    this.analytics.clear();
+    await this.run('DELETE FROM analytics_conversations');
+    await this.run('DELETE FROM analytics_counters');
+    await this.run('DELETE FROM analytics_bins');
   }
 }

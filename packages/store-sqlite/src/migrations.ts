@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { analyticsTables } from './sqlite-analytics.js';
 
 /**
  * Webhook delivery progress in its own column, written by the dispatcher alone, apart from the
@@ -160,6 +161,8 @@ export const migrations: string[] = [
   CREATE TABLE settings (key TEXT PRIMARY KEY, data TEXT NOT NULL);
   CREATE TABLE conversation_control (conversation_id TEXT PRIMARY KEY, data TEXT NOT NULL);
   `,
+  // analytics: per-conversation state and hourly rollups (empty on upgrade: rebuild them)
+  analyticsTables,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Store } from '@threadline/engine';
 import {
   outboxQueueHarness,
+  testAnalytics,
   testEngine,
   testJobQueue,
   testStore,
@@ -38,6 +39,7 @@ testStore('SQLite', {
 
 testEngine('SQLite', open);
 testSwitchboard('SQLite', open);
+testAnalytics('SQLite', open);
 
 testJobQueue('SQLite outbox (embedded)', async () => outboxQueueHarness(open()));
 

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
+  AnalyticsChange,
+  AnalyticsQuery,
   ApiKeyRecord,
   ContactRecord,
   ControlRecord,
@@ -20,6 +22,7 @@ import type {
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
+import { AnalyticsBuffer } from '@threadline/engine';
 import type {
   Address,
   Conversation,
@@ -32,6 +35,12 @@ import type {
 import Database from 'better-sqlite3';
 import { startCheckpointWorker } from './checkpoint-worker.js';
 import { migrate } from './migrations.js';
+import {
+  applySqliteAnalytics,
+  clearSqliteAnalytics,
+  readSqliteAnalytics,
+  sqliteAnalyticsStates,
+} from './sqlite-analytics.js';
 
 export type Durability = 'normal' | 'fsync';
 
@@ -317,6 +326,12 @@ class Queries implements StoreReader {
       conversationId,
     );
     return row ? parse<ControlRecord>(row.data) : undefined;
+  }
+  async getAnalyticsStates(conversationIds: string[]) {
+    return sqliteAnalyticsStates((sql) => this.statement(sql), conversationIds);
+  }
+  async readAnalytics(query: AnalyticsQuery) {
+    return readSqliteAnalytics((sql) => this.statement(sql), query);
   }
 }
 
@@ -620,6 +635,28 @@ class Transaction extends Queries implements StoreTransaction {
       json(control),
     );
   }
+  /** Analytics of the group commit's works, written once before it commits. */
+  private readonly analytics = new AnalyticsBuffer();
+  override async getAnalyticsStates(conversationIds: string[]) {
+    const { states, rest } = this.analytics.held(conversationIds);
+    return [...states, ...(await super.getAnalyticsStates(rest))];
+  }
+  async applyAnalytics(change: AnalyticsChange) {
+    this.analytics.add(change);
+  }
+  async clearAnalytics() {
+    this.analytics.clear();
+    clearSqliteAnalytics((sql) => this.statement(sql));
+  }
+  /** Writes the held analytics (just before COMMIT). */
+  flushAnalytics(): void {
+    if (!this.analytics.empty)
+      applySqliteAnalytics((sql) => this.statement(sql), this.analytics.take());
+  }
+  /** Drops them (ROLLBACK). */
+  discardAnalytics(): void {
+    this.analytics.clear();
+  }
 }
 
 function toContact(row: Row): ContactRecord {
@@ -710,9 +747,11 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
     try {
       const values: unknown[] = [];
       for (const item of items) values.push(await item.work(transaction));
+      transaction.flushAnalytics();
       commit.run();
       return values;
     } catch (error) {
+      transaction.discardAnalytics();
       if (writer.inTransaction) rollback.run();
       throw error;
     }

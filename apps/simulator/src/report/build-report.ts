@@ -10,6 +10,7 @@ import {
 } from '../scenario-schema.js';
 import type { CustomerMessageRecord, TrafficLedger } from '../traffic-ledger.js';
 import type { JourneyResult, Verification } from '../verify-continuity.js';
+import type { AnalyticsCheck } from './check-analytics.js';
 import {
   emptySummary,
   type Histogram,
@@ -75,6 +76,8 @@ export interface SimulationReport {
   slos: SloResult[];
   /** With the switchboard: the handoff checks (each must hold for the run to pass). */
   handoff?: HandoffCheck[];
+  /** The gateway's analytics for the run, each figure checked against the ledger. */
+  analytics?: { summary: unknown; checks: AnalyticsCheck[] };
   passed: boolean;
   /** Every journey; the messages of failed ones are listed (for the HTML details). */
   journeys: JourneyResult[];
@@ -227,6 +230,7 @@ export function buildReport(options: {
   startedAt: Date;
   maxLagMs: number;
   handoff?: HandoffCheck[];
+  analytics?: { summary: unknown; checks: AnalyticsCheck[] };
 }): SimulationReport {
   const { plan, ledger, verification } = options;
   const records = [...ledger.customer.values()];
@@ -326,6 +330,10 @@ export function buildReport(options: {
     ...partial,
     slos,
     ...(options.handoff ? { handoff: options.handoff } : {}),
-    passed: slos.every((slo) => slo.ok) && (options.handoff ?? []).every((check) => check.ok),
+    ...(options.analytics ? { analytics: options.analytics } : {}),
+    passed:
+      slos.every((slo) => slo.ok) &&
+      (options.handoff ?? []).every((check) => check.ok) &&
+      (options.analytics?.checks ?? []).every((check) => check.ok),
   };
 }

@@ -147,9 +147,20 @@ export function renderTerminalReport(
     for (const check of report.handoff)
       lines.push(`  ${check.ok ? green('✔') : red('✘')} ${check.name}: ${check.detail}`);
   }
+  if (report.analytics) {
+    lines.push('');
+    lines.push(bold('Analytics (gateway vs ledger)'));
+    for (const check of report.analytics.checks)
+      lines.push(
+        `  ${check.ok ? green('✔') : red('✘')} ${check.figure}: ${check.gateway ?? '—'} vs ${check.ledger ?? '—'}${check.tolerance > 0 ? ` (± ${check.tolerance})` : ''}`,
+      );
+  }
   const failed = [
     ...report.slos.filter((slo) => !slo.ok).map((slo) => slo.key),
     ...(report.handoff ?? []).filter((check) => !check.ok).map((check) => check.name),
+    ...(report.analytics?.checks ?? [])
+      .filter((check) => !check.ok)
+      .map((check) => `analytics: ${check.figure}`),
   ];
   lines.push('');
   lines.push(

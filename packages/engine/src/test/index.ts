@@ -1,3 +1,4 @@
+export * from './analytics-suite.js';
 export * from './engine-suite.js';
 export * from './queue-suite.js';
 export * from './split-stress.js';

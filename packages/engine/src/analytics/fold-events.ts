@@ -1,0 +1,115 @@
+import type {
+  AnalyticsChange,
+  AnalyticsReader,
+  AnalyticsWriter,
+  ConversationAnalytics,
+  CounterDelta,
+  HistogramDelta,
+} from './analytics-types.js';
+import { conversationIdsOf, foldEvent, type LogEvent, type RollupDeltas } from './fold-event.js';
+
+const keyOf = (delta: CounterDelta | HistogramDelta) =>
+  `${delta.hour}\u0000${delta.channel}\u0000${delta.integrationId}\u0000${delta.metric}`;
+
+const least = (a: number | null, b: number | null) =>
+  a === null ? b : b === null ? a : Math.min(a, b);
+const most = (a: number | null, b: number | null) =>
+  a === null ? b : b === null ? a : Math.max(a, b);
+
+/** The day row every hour row is also added to: `day:2026-03-01` (sorts after every hour). */
+export const dayKey = (hour: string) => `day:${hour.slice(0, 10)}`;
+
+/**
+ * The dimensions of a day row over every channel and integration (no channel or id is `*`):
+ * what a range without a channel or integration reads, one row per metric and day.
+ */
+export const allDimensions = { channel: '*', integrationId: '*' } as const;
+
+/** A delta, and the same for its day row and the day's row over every channel and integration. */
+export const withDayRows = <T extends CounterDelta | HistogramDelta>(delta: T): T[] => {
+  const day = dayKey(delta.hour);
+  return [delta, { ...delta, hour: day }, { ...delta, hour: day, ...allDimensions }];
+};
+
+/**
+ * Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one
+ * order. Each is added to its hour row, its day row and the day's row over every channel and
+ * integration, so a long range reads days, and an unfiltered one reads one row per day.
+ */
+export function combineDeltas(
+  deltas: RollupDeltas,
+  options: { addDays: boolean } = { addDays: true },
+): Omit<AnalyticsChange, 'states'> {
+  const counters = new Map<string, CounterDelta>();
+  const withDays = <T extends CounterDelta | HistogramDelta>(list: T[]) =>
+    options.addDays ? list.flatMap(withDayRows) : list;
+  for (const delta of withDays(deltas.counters)) {
+    const key = keyOf(delta);
+    const known = counters.get(key);
+    if (!known) counters.set(key, { ...delta });
+    else {
+      known.count += delta.count;
+      known.sum += delta.sum;
+      known.min = least(known.min, delta.min);
+      known.max = most(known.max, delta.max);
+    }
+  }
+  const bins = new Map<string, HistogramDelta>();
+  for (const delta of withDays(deltas.bins)) {
+    const key = `${keyOf(delta)}\u0000${delta.bin}`;
+    const known = bins.get(key);
+    if (known) known.count += delta.count;
+    else bins.set(key, { ...delta });
+  }
+  const sorted = <T>(map: Map<string, T>) =>
+    [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);
+  return { counters: sorted(counters), bins: sorted(bins) };
+}
+
+/**
+ * Folds `events` into the states `states` holds (loading the missing ones from `tx`) and
+ * returns the change to write: the states the events touched and the combined deltas.
+ */
+export async function foldBatch(
+  tx: AnalyticsReader,
+  events: readonly LogEvent[],
+  states: Map<string, ConversationAnalytics> = new Map(),
+  /** Sum the deltas per row (false: only add the day rows; a buffering store sums them). */
+  combine = true,
+): Promise<AnalyticsChange & { raw: RollupDeltas }> {
+  const touched = new Set<string>();
+  for (const event of events) for (const id of conversationIdsOf(event)) if (id) touched.add(id);
+  const missing = [...touched].filter((id) => !states.has(id));
+  if (missing.length > 0)
+    for (const state of await tx.getAnalyticsStates(missing))
+      states.set(state.conversationId, state);
+  const out: RollupDeltas = { counters: [], bins: [] };
+  for (const event of events) {
+    foldEvent(event, states, out);
+    if (event.type === 'conversation.opened') touched.add(conversationIdsOf(event)[0]!);
+  }
+  return {
+    states: [...touched].flatMap((id) => {
+      const state = states.get(id);
+      return state ? [state] : [];
+    }),
+    ...(combine
+      ? combineDeltas(out)
+      : { counters: out.counters.flatMap(withDayRows), bins: out.bins.flatMap(withDayRows) }),
+    raw: out,
+  };
+}
+
+/**
+ * The rollups of events appended in this transaction, written in it (before it commits).
+ * Returns the deltas one by one (each duration its own sample), for live metrics.
+ */
+export async function foldEvents(
+  tx: AnalyticsReader & AnalyticsWriter,
+  events: readonly LogEvent[],
+): Promise<RollupDeltas | undefined> {
+  if (events.length === 0) return undefined;
+  const { raw, ...change } = await foldBatch(tx, events, new Map(), false);
+  if (change.states.length > 0 || change.counters.length > 0) await tx.applyAnalytics(change);
+  return raw;
+}
