@@ -554,6 +554,63 @@ describe('the switchboard in the console', () => {
   });
 });
 
+describe('analytics in the console', () => {
+  it('shows response and resolution figures and charts for a conversation answered and resolved', {
+    timeout: 60_000,
+  }, async () => {
+    const gateway = await startGateway(gatewayWorkspace(), 'first-secret');
+    cleanups.push(() => gateway.app.gateway.close());
+    const app = gateway.app;
+    const inbound = signedWith('inbound-text', {
+      From: customerNumber,
+      Body: 'Is my order on its way?',
+      MessageSid: 'SM00000000000000000000000000000d01',
+      SmsSid: 'SM00000000000000000000000000000d01',
+    });
+    expect((await post(app, '/webhooks/sms/sms', inbound)).status).toBe(200);
+    const [conversation] = (await api<{ data: Conversation[] }>(app, '/v1/conversations')).data;
+    await api(app, '/v1/messages', {
+      contactId: conversation!.contactId,
+      content: { type: 'text', text: 'It left the warehouse this morning.' },
+    });
+    // the reply counts once the provider took it
+    while (
+      (await api<{ firstResponse: { count: number } }>(app, '/v1/analytics/summary')).firstResponse
+        .count === 0
+    )
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    await api(app, `/v1/conversations/${conversation!.id}/resolve`, {});
+
+    const { page, blocked, pageErrors } = await openIsolatedPage(browser);
+    await page.goto(`${gateway.base}/console/#/analytics`);
+    await signIn(page, apiKey);
+    const figure = (name: string) => page.locator(`[data-figure="${name}"]`);
+    await figure('First response').filter({ hasText: '1 answered' }).waitFor();
+    await figure('Resolution').filter({ hasText: '1 resolved' }).waitFor();
+    expect(await figure('Reopen rate').locator('.figure-value').textContent()).toBe('0 %');
+    // four charts, each drawn and each readable as a table
+    const charts = page.locator('figure.chart');
+    await charts.nth(3).locator('canvas').first().waitFor();
+    expect(await charts.count()).toBe(4);
+    const lifecycle = charts.filter({ hasText: 'Conversations opened, resolved and reopened' });
+    await lifecycle.getByText('Show as a table').click();
+    const bucketWithActivity = lifecycle.locator('tbody tr').filter({ hasText: /^.*\d.*1.*1.*0$/ });
+    expect(await bucketWithActivity.count()).toBeGreaterThanOrEqual(1);
+    await expectAccessible(page, 'analytics');
+    await screenshot(page, '16-analytics');
+
+    // a channel with no traffic shows no figures, not an error
+    await page
+      .getByRole('form', { name: 'Analytics range' })
+      .getByLabel('Channel')
+      .selectOption({ label: 'Telegram' });
+    await figure('First response').filter({ hasText: '0 answered' }).waitFor();
+
+    expect(blocked).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
 describe('a WhatsApp linked device', () => {
   it('shows the pairing QR code while the session waits, then the logged-out state', {
     timeout: 60_000,

@@ -7,6 +7,7 @@ import { navigation } from './navigation';
 import { hrefFor, type Route, useRoute } from './route';
 import { clientFor, forgetApiKey, storedApiKey } from './session';
 import { SignIn } from './sign-in';
+import { AnalyticsView } from './views/analytics-view';
 import { ConnectorsView } from './views/connectors-view';
 import { ContactView } from './views/contact-view';
 import { ConversationView } from './views/conversation-view';
@@ -109,5 +110,7 @@ function CurrentView({ route }: { route: Route }) {
       return <QuarantineView />;
     case 'webhooks':
       return <WebhooksView />;
+    case 'analytics':
+      return <AnalyticsView />;
   }
 }

@@ -7,10 +7,7 @@ interface NavigationItem {
   matches: (view: Route['view']) => boolean;
 }
 
-/**
- * The sidebar. A view the API cannot yet back (analytics, the switchboard's pass-control)
- * gets its entry here, its route in route.ts and its component in views/ once the API has it.
- */
+/** The sidebar: each view has its entry here, its route in route.ts and its component in views/. */
 export const navigation: NavigationItem[] = [
   {
     view: 'conversations',
@@ -35,5 +32,11 @@ export const navigation: NavigationItem[] = [
     label: 'Webhooks',
     href: hrefFor.webhooks(),
     matches: (view) => view === 'webhooks',
+  },
+  {
+    view: 'analytics',
+    label: 'Analytics',
+    href: hrefFor.analytics(),
+    matches: (view) => view === 'analytics',
   },
 ];

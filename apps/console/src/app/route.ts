@@ -7,13 +7,15 @@ export type Route =
   | { view: 'contact'; id: string }
   | { view: 'connectors' }
   | { view: 'quarantine' }
-  | { view: 'webhooks' };
+  | { view: 'webhooks' }
+  | { view: 'analytics' };
 
 export function parseRoute(hash: string): Route {
   const [view, id] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (view === 'conversations' && id) return { view: 'conversation', id };
   if (view === 'contacts' && id) return { view: 'contact', id };
-  if (view === 'connectors' || view === 'quarantine' || view === 'webhooks') return { view };
+  if (view === 'connectors' || view === 'quarantine' || view === 'webhooks' || view === 'analytics')
+    return { view };
   return { view: 'conversations' };
 }
 
@@ -24,6 +26,7 @@ export const hrefFor = {
   connectors: () => '#/connectors',
   quarantine: () => '#/quarantine',
   webhooks: () => '#/webhooks',
+  analytics: () => '#/analytics',
 };
 
 export function useRoute(): Route {
