@@ -27,6 +27,11 @@ import {
 } from './identity.js';
 import { ingestEvent } from './inbound.js';
 import { createStoreJobQueue, type JobQueue, type SendRateLimiter } from './job-queue.js';
+import { createNotifications } from './notifications/notifications.js';
+import {
+  defaultNotificationDefaults,
+  type NotificationDefaults,
+} from './notifications/preferences.js';
 import type { SendRequest } from './outbound.js';
 import type { Clock, IdGenerator, Store } from './ports.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -63,6 +68,8 @@ export interface EngineOptions {
   /** Called with the events of every commit, in cursor order, after the commit. */
   onCommitted?: (events: ThreadlineEvent[]) => void;
   log?: EngineLog;
+  /** Notification defaults (`THREADLINE_NOTIFY_*`); unset ones take the built-in defaults. */
+  notifications?: Partial<NotificationDefaults>;
 }
 
 export type Engine = ReturnType<typeof createEngine>;
@@ -97,6 +104,7 @@ export function createEngine(options: EngineOptions) {
     random: options.random ?? Math.random,
     log: options.log ?? (() => {}),
     connectors,
+    notificationDefaults: { ...defaultNotificationDefaults, ...options.notifications },
   };
   const jobs = createJobRuns(context, {
     leaseMs: options.jobLeaseMs ?? 60_000,
@@ -112,6 +120,7 @@ export function createEngine(options: EngineOptions) {
     connectors,
     relayOutbox: context.relayOutbox,
     switchboard: context.switchboard,
+    notifications: createNotifications(context),
     ...jobs,
 
     /**

@@ -1,4 +1,13 @@
-import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '@threadline/schema';
+import type {
+  Address,
+  Conversation,
+  Identity,
+  Message,
+  Notification,
+  NotificationPreferences,
+  ThreadlineEvent,
+} from '@threadline/schema';
+import type { NotificationQuery } from './notifications/notification-store.js';
 import type {
   ApiKeyRecord,
   ContactRecord,
@@ -41,6 +50,8 @@ export interface MemoryStoreData {
   switchboard: SwitchboardSettings | undefined;
   /** Control of each conversation, by conversation id. */
   control: Map<string, ControlRecord>;
+  notifications: Map<string, Notification>;
+  notificationPreferences: Map<string, NotificationPreferences>;
 }
 
 export function createMemoryStoreData(): MemoryStoreData {
@@ -62,6 +73,8 @@ export function createMemoryStoreData(): MemoryStoreData {
     integrations: new Map(),
     switchboard: undefined,
     control: new Map(),
+    notifications: new Map(),
+    notificationPreferences: new Map(),
   };
 }
 
@@ -241,6 +254,57 @@ export class MemoryReader implements StoreReader {
   async getControl(conversationId: string) {
     const control = this.data().control.get(conversationId);
     return control ? copy(control) : undefined;
+  }
+
+  async getNotification(id: string) {
+    const notification = this.data().notifications.get(id);
+    return notification ? copy(notification) : undefined;
+  }
+  async findNotificationByIdempotencyKey(key: string) {
+    const found = this.notifications().find((notification) => notification.idempotencyKey === key);
+    return found ? copy(found) : undefined;
+  }
+  async listNotifications(query: NotificationQuery) {
+    return this.notifications()
+      .filter(
+        (notification) =>
+          (query.contactId === undefined || notification.contactId === query.contactId) &&
+          (query.category === undefined || notification.category === query.category) &&
+          (query.after === undefined || notification.id > query.after),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, query.limit)
+      .map(copy);
+  }
+  async countNotificationsSent(contactId: string, category: string, since: string) {
+    return this.notifications().filter(
+      (notification) =>
+        notification.contactId === contactId &&
+        notification.category === category &&
+        notification.sentAt !== null &&
+        notification.sentAt > since,
+    ).length;
+  }
+  async findNotificationAwaitingReply(conversationId: string, since: string) {
+    const found = this.notifications()
+      .filter(
+        (notification) =>
+          notification.conversationId === conversationId &&
+          notification.replyMessageId === null &&
+          notification.sentAt !== null &&
+          notification.sentAt >= since,
+      )
+      .sort((a, b) => (a.sentAt! < b.sentAt! || (a.sentAt === b.sentAt && a.id < b.id) ? -1 : 1))
+      .at(-1);
+    return found ? copy(found) : undefined;
+  }
+  async getNotificationPreferences(contactId: string) {
+    const preferences = this.data().notificationPreferences.get(contactId);
+    return preferences ? copy(preferences) : undefined;
+  }
+
+  protected notifications(): Notification[] {
+    return [...(this.data().notifications ?? new Map<string, Notification>()).values()];
   }
 
   protected messages(): Message[] {

@@ -4,6 +4,8 @@ import {
   outboxQueueHarness,
   testEngine,
   testJobQueue,
+  testNotificationStore,
+  testNotifications,
   testStore,
   testSwitchboard,
 } from './test/index.js';
@@ -26,5 +28,7 @@ testStore('in memory', {
 
 testEngine('in memory', open);
 testSwitchboard('in memory', open);
+testNotifications('in memory', open);
+testNotificationStore('in memory', open);
 
 testJobQueue('in-memory outbox', async () => outboxQueueHarness(createMemoryStore()));

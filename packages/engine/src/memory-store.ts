@@ -4,6 +4,8 @@ import type {
   EventType,
   Identity,
   Message,
+  Notification,
+  NotificationPreferences,
   ThreadlineEvent,
 } from '@threadline/schema';
 import {
@@ -251,6 +253,24 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
   }
   async putControl(control: ControlRecord) {
     this.data().control.set(control.conversationId, copy(control));
+  }
+  async insertNotification(notification: Notification) {
+    if (
+      notification.idempotencyKey !== null &&
+      this.notifications().some((stored) => stored.idempotencyKey === notification.idempotencyKey)
+    )
+      throw new StoreConstraintError(
+        'notification_idempotency_key',
+        `a notification with idempotencyKey ${notification.idempotencyKey} exists`,
+      );
+    this.data().notifications.set(notification.id, copy(notification));
+  }
+  async updateNotification(notification: Notification) {
+    if (this.data().notifications.has(notification.id))
+      this.data().notifications.set(notification.id, copy(notification));
+  }
+  async putNotificationPreferences(contactId: string, preferences: NotificationPreferences) {
+    this.data().notificationPreferences.set(contactId, copy(preferences));
   }
 }
 

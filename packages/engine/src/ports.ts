@@ -11,6 +11,7 @@ import type {
   Message,
   ThreadlineEvent,
 } from '@threadline/schema';
+import type { NotificationReader, NotificationWriter } from './notifications/notification-store.js';
 
 /** The engine reads time only from here, so tests and the simulator are deterministic. */
 export interface Clock {
@@ -22,7 +23,7 @@ export interface IdGenerator {
   next(): string;
 }
 
-export type JobKind = 'send' | 'fallback' | 'control_timeout';
+export type JobKind = 'send' | 'fallback' | 'control_timeout' | 'notification';
 
 export interface Job {
   id: string;
@@ -214,7 +215,7 @@ export interface ConversationQuery {
 }
 
 /** Reads, on a consistent snapshot of committed data. */
-export interface StoreReader {
+export interface StoreReader extends NotificationReader {
   getContact(id: string): Promise<ContactRecord | undefined>;
   listIdentities(contactId: string): Promise<Identity[]>;
   findIdentity(address: Address): Promise<{ contactId: string; identity: Identity } | undefined>;
@@ -259,7 +260,7 @@ export interface StoreReader {
 }
 
 /** Reads and writes inside one transaction. */
-export interface StoreTransaction extends StoreReader {
+export interface StoreTransaction extends StoreReader, NotificationWriter {
   insertContact(contact: ContactRecord): Promise<void>;
   updateContact(contact: ContactRecord): Promise<void>;
   /** Adds an identity; an identity already on another contact is a conflict the engine resolves first. */
