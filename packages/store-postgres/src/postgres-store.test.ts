@@ -7,7 +7,14 @@ import {
   type Store,
   StoreConstraintError,
 } from '@threadline/engine';
-import { testEngine, testJobQueue, testStore, testSwitchboard } from '@threadline/engine/test';
+import {
+  testEngine,
+  testJobQueue,
+  testNotificationStore,
+  testNotifications,
+  testStore,
+  testSwitchboard,
+} from '@threadline/engine/test';
 import type { ThreadlineEvent } from '@threadline/schema';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +51,8 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
 
   testEngine('PostgreSQL', () => open());
   testSwitchboard('PostgreSQL', () => open());
+  testNotifications('PostgreSQL', () => open());
+  testNotificationStore('PostgreSQL', () => open());
 
   testJobQueue('PostgreSQL outbox (shared by instances)', async () => {
     const schema = database.schemaName();

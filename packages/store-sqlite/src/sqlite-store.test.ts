@@ -6,6 +6,8 @@ import {
   outboxQueueHarness,
   testEngine,
   testJobQueue,
+  testNotificationStore,
+  testNotifications,
   testStore,
   testSwitchboard,
 } from '@threadline/engine/test';
@@ -38,6 +40,8 @@ testStore('SQLite', {
 
 testEngine('SQLite', open);
 testSwitchboard('SQLite', open);
+testNotifications('SQLite', open);
+testNotificationStore('SQLite', open);
 
 testJobQueue('SQLite outbox (embedded)', async () => outboxQueueHarness(open()));
 
