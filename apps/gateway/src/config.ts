@@ -4,7 +4,13 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConnectorV1, Environment } from '@threadline/connector-kit';
-import { type Clock, type IdentityPolicy, parseDuration } from '@threadline/engine';
+import {
+  type Clock,
+  type IdentityPolicy,
+  type NotificationDefaults,
+  parseDuration,
+} from '@threadline/engine';
+import { notificationDefaultsFromEnv } from './notification-config.js';
 
 /** Everything the gateway needs; `threadline.config.ts` exports one with {@link defineConfig}. */
 export interface GatewayConfig {
@@ -61,6 +67,8 @@ export interface GatewayConfig {
   instanceId: string;
   clock?: Clock;
   env: Environment;
+  /** Notification defaults: THREADLINE_NOTIFY_TIMEZONE, _QUIET_HOURS, _FREQUENCY_CAP, _LIVE_WINDOW, _LIVE_POLICY. */
+  notifications: Partial<NotificationDefaults>;
 }
 
 export type GatewayConfigInput = Partial<GatewayConfig>;
@@ -140,6 +148,7 @@ export function configFromEnv(
       env.THREADLINE_INSTANCE_ID?.trim() ||
       `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     env,
+    notifications: notificationDefaultsFromEnv(env),
     ...overrides,
   };
 }

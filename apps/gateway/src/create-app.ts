@@ -21,7 +21,7 @@ import { connectorsFromEnv } from './connectors-from-env.js';
 import { ensureErrorEvent } from './error-event.js';
 import { errorResponse, routeNotFound } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { countNotification, createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerConsoleRoutes } from './routes/console.js';
@@ -30,6 +30,7 @@ import { registerControlRoutes } from './routes/control.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerIngressRoutes } from './routes/ingress.js';
 import { registerIntegrationRoutes } from './routes/integrations.js';
+import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { createGatewayStore, createScaleOut, type ScaleOut } from './scale-out.js';
@@ -103,6 +104,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     rateLimiter: scaleOut.rateLimiter,
     jobLeaseMs: config.jobLeaseMs,
     sendConcurrency: config.sendConcurrency,
+    notifications: config.notifications,
     onCommitted: (events) => {
       hub.publish(events);
       scaleOut.announce(events);
@@ -111,6 +113,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
           metrics.inboundMessages.inc({ channel: event.data.message.channel });
         if (event.type === 'conversation.control_passed')
           metrics.controlPasses.inc({ reason: event.data.reason });
+        countNotification(metrics, event);
       }
       if (
         events.some(
@@ -190,6 +193,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerIntegrationRoutes(app, runtime);
   registerControlRoutes(app, runtime);
   registerConsoleRoutes(app, log);
+  registerNotificationRoutes(app, runtime, () => runner?.wake());
   for (const connector of connectors.values()) connector.mount?.(app, { upgradeWebSocket });
 
   const servers: Server[] = [];
