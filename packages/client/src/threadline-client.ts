@@ -39,6 +39,7 @@ import {
   type WebSocketConstructor,
 } from './event-stream.js';
 import { createTransport, type RetrySettings } from './http-transport.js';
+import { createNotificationMethods } from './notification-methods.js';
 
 export interface ThreadlineClientSettings {
   /** Where the gateway listens, e.g. `https://threadline.example.com`. */
@@ -209,6 +210,12 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     },
   };
 
+  const notificationMethods = createNotificationMethods({
+    get,
+    send: (method, path, body, retry, options = {}) =>
+      transport.json(method, path, { body, signal: options.signal, retry }),
+  });
+
   const contacts = {
     /** The contact with its identities; a merged id answers with the contact it joined. */
     get(id: string, options?: RequestOptions): Promise<Contact> {
@@ -221,6 +228,7 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     merge(input: MergeContactsInput, options?: RequestOptions): Promise<Contact> {
       return post<Contact>('/v1/contacts/merge', input, options);
     },
+    ...notificationMethods.preferences,
   };
 
   const events = {
@@ -443,6 +451,7 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     media,
     quarantine,
     system,
+    notifications: notificationMethods.notifications,
   };
 }
 
