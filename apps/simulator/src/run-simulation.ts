@@ -23,6 +23,7 @@ import {
 } from './fakes/provider-fake.js';
 import { gatewayRestartDueAt } from './gateway-restart-schedule.js';
 import { checkHandoffs, createHandoffApps, type HandoffApps } from './handoff-apps.js';
+import { createNotificationCustomers, notificationEnvironment } from './notification-customers.js';
 import type { TrafficPlan } from './plan-traffic.js';
 import { buildReport, type SimulationReport } from './report/build-report.js';
 import type { Progress } from './report/progress-bar.js';
@@ -134,6 +135,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
   for (const channel of channels) fakes.set(channel, createFake(channel, context));
   let app: AnsweringApp | undefined;
   let handoff: HandoffApps | undefined;
+  let notifying: ReturnType<typeof createNotificationCustomers> | undefined;
   const appReceiver: HttpFake = {
     name: 'app',
     handle: (request) =>
@@ -167,6 +169,8 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     const env: Record<string, string> = {};
     for (const fake of fakes.values())
       Object.assign(env, fake.gatewayEnvironment(mounted.origins.get(fake.name) ?? ''));
+    if (scenario.app.notifications)
+      Object.assign(env, notificationEnvironment(scenario.app.notifications));
     if (scenario.timeScale !== 1)
       env.THREADLINE_CONTINUITY_WINDOW = `${Math.max(1, Math.round(scenario.continuityWindow / scenario.timeScale))}ms`;
 
@@ -257,6 +261,16 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       });
       await handoff.start();
     }
+    if (scenario.app.notifications) {
+      notifying = createNotificationCustomers({
+        client,
+        ledger,
+        settings: scenario.app.notifications,
+        seed: scenario.seed,
+        log,
+      });
+      notifying.start();
+    }
 
     const restart = scenario.faults.gatewayRestart;
     if (restart && !target.restart)
@@ -310,6 +324,8 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     options.progress?.done();
     await app.stop();
     await handoff?.stop();
+    await notifying?.stop();
+    const notificationChecks = await notifying?.check();
     const verification = await verifyContinuity({ plan, ledger, client });
     return buildReport({
       plan,
@@ -319,6 +335,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       startedAt,
       maxLagMs: drive.maxLagMs,
       ...(handoff ? { handoff: checkHandoffs(handoff.observed, ledger) } : {}),
+      ...(notificationChecks ? { notifications: notificationChecks } : {}),
     });
   } catch (error) {
     const output = target?.output?.();
@@ -329,6 +346,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     options.progress?.done();
     await app?.stop().catch(() => undefined);
     await handoff?.stop().catch(() => undefined);
+    await notifying?.stop().catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await target?.close().catch(() => undefined);
     await mounted?.close().catch(() => undefined);

@@ -75,6 +75,8 @@ export interface SimulationReport {
   slos: SloResult[];
   /** With the switchboard: the handoff checks (each must hold for the run to pass). */
   handoff?: HandoffCheck[];
+  /** With notifications: their checks (each must hold for the run to pass). */
+  notifications?: HandoffCheck[];
   passed: boolean;
   /** Every journey; the messages of failed ones are listed (for the HTML details). */
   journeys: JourneyResult[];
@@ -227,6 +229,7 @@ export function buildReport(options: {
   startedAt: Date;
   maxLagMs: number;
   handoff?: HandoffCheck[];
+  notifications?: HandoffCheck[];
 }): SimulationReport {
   const { plan, ledger, verification } = options;
   const records = [...ledger.customer.values()];
@@ -326,6 +329,9 @@ export function buildReport(options: {
     ...partial,
     slos,
     ...(options.handoff ? { handoff: options.handoff } : {}),
-    passed: slos.every((slo) => slo.ok) && (options.handoff ?? []).every((check) => check.ok),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
+    passed:
+      slos.every((slo) => slo.ok) &&
+      [...(options.handoff ?? []), ...(options.notifications ?? [])].every((check) => check.ok),
   };
 }
