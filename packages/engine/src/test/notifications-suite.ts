@@ -1,6 +1,7 @@
 import type { EventOf, EventType } from '@threadline/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NotificationDefaults } from '../notifications/preferences.js';
+import { conversationIdOf } from '../switchboard/delivery.js';
 import {
   createEngineHarness,
   type EngineHarness,
@@ -235,6 +236,8 @@ export function testNotifications(name: string, factory: StoreFactory): void {
         replyMessageId: reply.messageId,
       });
       expect(replied[0]!.data.message.channel).toBe('telegram');
+      // webhook lanes and switchboard delivery place it in the notification's conversation
+      expect(conversationIdOf(replied[0]!)).toBe(notification.conversationId);
       await harness.inbound(harness.telegram, '7001', 'thanks');
       expect(events('notification.replied')).toHaveLength(1);
     });
