@@ -1,5 +1,6 @@
 import type { EventOf, EventType } from '@threadline/schema';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine } from '../engine.js';
 import type { NotificationDefaults } from '../notifications/preferences.js';
 import { conversationIdOf } from '../switchboard/delivery.js';
 import {
@@ -240,6 +241,37 @@ export function testNotifications(name: string, factory: StoreFactory): void {
       expect(conversationIdOf(replied[0]!)).toBe(notification.conversationId);
       await harness.inbound(harness.telegram, '7001', 'thanks');
       expect(events('notification.replied')).toHaveLength(1);
+    });
+
+    it('deferred notifications run once when two instances drain the same store', async () => {
+      await setup();
+      const second = createEngine({
+        store: harness.store,
+        clock: harness.clock,
+        connectors: harness.engine.connectors,
+      });
+      const ids: string[] = [];
+      for (let index = 0; index < 20; index++) {
+        const to = { channel: 'sms', address: `+1555000${String(2000 + index)}` };
+        const notification = await harness.engine.notifications.notify({
+          to,
+          category: 'orders',
+          content: text(`reminder ${index}`),
+          sendAt: '2026-03-10T16:00:00.000Z',
+        });
+        ids.push(notification.id);
+      }
+      harness.clock.set('2026-03-10T16:00:00.000Z');
+      await Promise.all([harness.engine.drainJobs(), second.drainJobs(), second.drainJobs()]);
+      await harness.engine.drainJobs();
+      const texts = harness.sms.sent.map((sent) => (sent.content as { text: string }).text);
+      expect(texts.sort()).toEqual(ids.map((_, index) => `reminder ${index}`).sort());
+      for (const id of ids)
+        expect(
+          (await harness.engine.notifications.get(id))!.timeline.filter(
+            (item) => item.type === 'queued',
+          ),
+        ).toHaveLength(1);
     });
 
     it('an idempotencyKey makes a retried call a no-op', async () => {
