@@ -4,7 +4,13 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConnectorV1, Environment } from '@threadline/connector-kit';
-import { type Clock, type IdentityPolicy, parseDuration } from '@threadline/engine';
+import {
+  type Clock,
+  type IdentityPolicy,
+  type NotificationDefaults,
+  parseDuration,
+} from '@threadline/engine';
+import { notificationDefaultsFromEnv } from './notification-config.js';
 
 /** Everything the gateway needs; `threadline.config.ts` exports one with {@link defineConfig}. */
 export interface GatewayConfig {
@@ -63,6 +69,8 @@ export interface GatewayConfig {
   analyticsRollups: boolean;
   clock?: Clock;
   env: Environment;
+  /** Notification defaults: THREADLINE_NOTIFY_TIMEZONE, _QUIET_HOURS, _FREQUENCY_CAP, _LIVE_WINDOW, _LIVE_POLICY. */
+  notifications: Partial<NotificationDefaults>;
 }
 
 export type GatewayConfigInput = Partial<GatewayConfig>;
@@ -145,6 +153,7 @@ export function configFromEnv(
       env.THREADLINE_ANALYTICS_ROLLUPS?.trim().toLowerCase() ?? '',
     ),
     env,
+    notifications: notificationDefaultsFromEnv(env),
     ...overrides,
   };
 }

@@ -23,7 +23,7 @@ import { connectorsFromEnv } from './connectors-from-env.js';
 import { ensureErrorEvent } from './error-event.js';
 import { errorResponse, routeNotFound } from './http-errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { countNotification, createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
@@ -33,6 +33,7 @@ import { registerControlRoutes } from './routes/control.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerIngressRoutes } from './routes/ingress.js';
 import { registerIntegrationRoutes } from './routes/integrations.js';
+import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { createGatewayStore, createScaleOut, type ScaleOut } from './scale-out.js';
@@ -109,6 +110,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
     sendConcurrency: config.sendConcurrency,
     analytics: config.analyticsRollups,
     onAnalytics: (deltas) => observeAnalytics(metrics, deltas),
+    notifications: config.notifications,
     onCommitted: (events) => {
       hub.publish(events);
       scaleOut.announce(events);
@@ -117,6 +119,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
           metrics.inboundMessages.inc({ channel: event.data.message.channel });
         if (event.type === 'conversation.control_passed')
           metrics.controlPasses.inc({ reason: event.data.reason });
+        countNotification(metrics, event);
       }
       // A status can free the next send of its conversation; a new conversation queues none
       // (sends wake the runner where they are queued), and a wake costs a claim from Redis.
@@ -193,6 +196,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
   registerControlRoutes(app, runtime);
   registerAnalyticsRoutes(app, runtime);
   registerConsoleRoutes(app, log);
+  registerNotificationRoutes(app, runtime, () => runner?.wake());
   for (const connector of connectors.values()) connector.mount?.(app, { upgradeWebSocket });
 
   const servers: Server[] = [];

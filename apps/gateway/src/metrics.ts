@@ -1,3 +1,4 @@
+import type { ThreadlineEvent } from '@threadline/schema';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { analyticsMetrics } from './analytics-metrics.js';
 
@@ -91,8 +92,25 @@ export function createMetrics() {
       registers: [registry],
     }),
     ...analyticsMetrics(registry),
+    notifications: new Counter({
+      name: 'threadline_notifications_total',
+      help: 'Notification events by status (scheduled, suppressed, sent, fallback, delivered, failed, replied) and reason (opted_out, quiet_hours, frequency_cap, expired, no_reachable_channel, in_conversation, none)',
+      labelNames: ['status', 'reason'] as const,
+      registers: [registry],
+    }),
   };
 }
+
+/** Counts a `notification.*` event: its verb is the status, the notification's reason the reason. */
+export function countNotification(metrics: Metrics, event: ThreadlineEvent): void {
+  if (!event.type.startsWith('notification.')) return;
+  const { notification } = event.data as { notification: { reason: string | null } };
+  metrics.notifications.inc({
+    status: event.type.slice('notification.'.length),
+    reason: notification.reason ?? 'none',
+  });
+}
+
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /**

@@ -7,7 +7,7 @@ import { type Scenario, scenarioSchema } from './scenario-schema.js';
 
 /**
  * The scenarios shipped with the simulator (`smoke`, `omnichannel`, `peak`, `chaos`,
- * `chaos-kill-every-10s`, `handoff`).
+ * `chaos-kill-every-10s`, `handoff`, `notifications`).
  */
 export const bundledScenarioDirectory = join(
   dirname(fileURLToPath(import.meta.url)),

@@ -23,6 +23,7 @@ import {
 } from './fakes/provider-fake.js';
 import { gatewayRestartDueAt } from './gateway-restart-schedule.js';
 import { checkHandoffs, createHandoffApps, type HandoffApps } from './handoff-apps.js';
+import { createNotificationCustomers, notificationEnvironment } from './notification-customers.js';
 import type { TrafficPlan } from './plan-traffic.js';
 import { buildReport, type SimulationReport } from './report/build-report.js';
 import { checkAnalytics } from './report/check-analytics.js';
@@ -135,6 +136,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
   for (const channel of channels) fakes.set(channel, createFake(channel, context));
   let app: AnsweringApp | undefined;
   let handoff: HandoffApps | undefined;
+  let notifying: ReturnType<typeof createNotificationCustomers> | undefined;
   const appReceiver: HttpFake = {
     name: 'app',
     handle: (request) =>
@@ -168,6 +170,8 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     const env: Record<string, string> = {};
     for (const fake of fakes.values())
       Object.assign(env, fake.gatewayEnvironment(mounted.origins.get(fake.name) ?? ''));
+    if (scenario.app.notifications)
+      Object.assign(env, notificationEnvironment(scenario.app.notifications));
     if (scenario.timeScale !== 1)
       env.THREADLINE_CONTINUITY_WINDOW = `${Math.max(1, Math.round(scenario.continuityWindow / scenario.timeScale))}ms`;
 
@@ -258,6 +262,16 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       });
       await handoff.start();
     }
+    if (scenario.app.notifications) {
+      notifying = createNotificationCustomers({
+        client,
+        ledger,
+        settings: scenario.app.notifications,
+        seed: scenario.seed,
+        log,
+      });
+      notifying.start();
+    }
 
     const restart = scenario.faults.gatewayRestart;
     if (restart && !target.restart)
@@ -311,6 +325,8 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     options.progress?.done();
     await app.stop();
     await handoff?.stop();
+    await notifying?.stop();
+    const notificationChecks = await notifying?.check();
     const verification = await verifyContinuity({ plan, ledger, client });
     // a remote gateway may hold other traffic in the same hours: its figures are not the run's
     const analytics =
@@ -326,6 +342,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       maxLagMs: drive.maxLagMs,
       ...(handoff ? { handoff: checkHandoffs(handoff.observed, ledger) } : {}),
       ...(analytics ? { analytics } : {}),
+      ...(notificationChecks ? { notifications: notificationChecks } : {}),
     });
   } catch (error) {
     const output = target?.output?.();
@@ -336,6 +353,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     options.progress?.done();
     await app?.stop().catch(() => undefined);
     await handoff?.stop().catch(() => undefined);
+    await notifying?.stop().catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await target?.close().catch(() => undefined);
     await mounted?.close().catch(() => undefined);

@@ -8,11 +8,12 @@ import {
 import { scenarioChannels } from './scenario-schema.js';
 
 describe('scenarios', () => {
-  it('ships smoke, omnichannel, peak, resolve-and-return, handoff and the chaos scenarios, all valid', () => {
+  it('ships smoke, omnichannel, peak, resolve-and-return, handoff, notifications and the chaos scenarios, all valid', () => {
     expect(bundledScenarioNames()).toEqual([
       'chaos',
       'chaos-kill-every-10s',
       'handoff',
+      'notifications',
       'omnichannel',
       'peak',
       'resolve-and-return',

@@ -155,6 +155,21 @@ const appSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Notifications: each customer, once seen, gets preferences (a time zone, quiet hours, an
+     * opted-out category for some) and notifications (more than the cap for some, critical
+     * ones in quiet hours); their next message, on another channel, is the reply.
+     */
+    notifications: z
+      .object({
+        frequencyCap: z.number().int().min(1).default(2),
+        fallbackAfter: z
+          .string()
+          .regex(/^\d+(ms|s)$/)
+          .default('2s'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ export type {
   WebSocketLike,
 } from './event-stream.js';
 export { parseRetryAfter, type RetrySettings } from './http-transport.js';
+export * from './notification-methods.js';
 export {
   createThreadlineClient,
   type ThreadlineClient,

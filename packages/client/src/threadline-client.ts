@@ -45,6 +45,7 @@ import {
   type WebSocketConstructor,
 } from './event-stream.js';
 import { createTransport, type RetrySettings } from './http-transport.js';
+import { createNotificationMethods } from './notification-methods.js';
 
 export interface ThreadlineClientSettings {
   /** Where the gateway listens, e.g. `https://threadline.example.com`. */
@@ -215,6 +216,12 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     },
   };
 
+  const notificationMethods = createNotificationMethods({
+    get,
+    send: (method, path, body, retry, options = {}) =>
+      transport.json(method, path, { body, signal: options.signal, retry }),
+  });
+
   const contacts = {
     /** The contact with its identities; a merged id answers with the contact it joined. */
     get(id: string, options?: RequestOptions): Promise<Contact> {
@@ -227,6 +234,7 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     merge(input: MergeContactsInput, options?: RequestOptions): Promise<Contact> {
       return post<Contact>('/v1/contacts/merge', input, options);
     },
+    ...notificationMethods.preferences,
   };
 
   const events = {
@@ -468,6 +476,7 @@ export function createThreadlineClient(settings: ThreadlineClientSettings) {
     quarantine,
     system,
     analytics,
+    notifications: notificationMethods.notifications,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Channel } from '@threadline/schema';
 import type { BackoffPolicy } from './backoff.js';
 import type { IdentityPolicy } from './identity-policy.js';
 import type { JobQueue, SendRateLimiter } from './job-queue.js';
+import type { NotificationDefaults } from './notifications/preferences.js';
 import type { Clock, IdGenerator, Store } from './ports.js';
 import type { Switchboard } from './switchboard/switchboard.js';
 import type { Unit, UnitOfWork } from './unit-of-work.js';
@@ -34,6 +35,8 @@ export interface EngineContext extends UnitOfWork {
   connectors(): Map<string, ConnectorV1>;
   /** Control of conversations: its hooks run inside inbound, send and the job runner. */
   switchboard: Switchboard<Unit>;
+  /** The deployment's notification defaults (what unset preferences fall back to). */
+  notificationDefaults: NotificationDefaults;
 }
 
 export function connectorOrThrow(context: EngineContext, connectorId: string): ConnectorV1 {

@@ -29,6 +29,11 @@ import {
 } from './identity.js';
 import { ingestEvent } from './inbound.js';
 import { createStoreJobQueue, type JobQueue, type SendRateLimiter } from './job-queue.js';
+import { createNotifications } from './notifications/notifications.js';
+import {
+  defaultNotificationDefaults,
+  type NotificationDefaults,
+} from './notifications/preferences.js';
 import type { SendRequest } from './outbound.js';
 import type { Clock, IdGenerator, Store } from './ports.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -69,6 +74,8 @@ export interface EngineOptions {
   analytics?: boolean;
   /** Called after each commit with its analytics deltas, one per sample (live metrics). */
   onAnalytics?: (deltas: RollupDeltas) => void;
+  /** Notification defaults (`THREADLINE_NOTIFY_*`); unset ones take the built-in defaults. */
+  notifications?: Partial<NotificationDefaults>;
 }
 
 export type Engine = ReturnType<typeof createEngine>;
@@ -111,6 +118,7 @@ export function createEngine(options: EngineOptions) {
     random: options.random ?? Math.random,
     log: options.log ?? (() => {}),
     connectors,
+    notificationDefaults: { ...defaultNotificationDefaults, ...options.notifications },
   };
   const jobs = createJobRuns(context, {
     leaseMs: options.jobLeaseMs ?? 60_000,
@@ -127,6 +135,7 @@ export function createEngine(options: EngineOptions) {
     relayOutbox: context.relayOutbox,
     switchboard: context.switchboard,
     analytics: createAnalytics(store),
+    notifications: createNotifications(context),
     ...jobs,
 
     /**

@@ -3,6 +3,10 @@ import { continueConversation } from './continuity.js';
 import { followMerges } from './conversations.js';
 import { connectorOrThrow, type EngineContext, routeCandidates } from './engine-context.js';
 import { liveContact } from './identity.js';
+import {
+  onNotificationFallback,
+  onNotificationMessageStatus,
+} from './notifications/notification-hooks.js';
 import { queueOutbound } from './outbound.js';
 import type { Job } from './ports.js';
 import { chooseRoute } from './routing.js';
@@ -44,6 +48,7 @@ export async function failMessage(
     message: failed,
     previousStatus: message.status,
   });
+  await onNotificationMessageStatus(context, unit, failed);
   await fireFallback(context, unit, failed, 'failed');
   return failed;
 }
@@ -121,6 +126,7 @@ export async function fireFallback(
   );
   if (copy.status === 'queued') await scheduleFallbacks(context, unit, copy);
   await markFired(copy.id);
+  await onNotificationFallback(context, unit, message, copy);
 }
 
 /** A fallback timer came due: fire its rule unless the message got there in time. */

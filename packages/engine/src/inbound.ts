@@ -11,6 +11,7 @@ import { followMerges, touchConversation } from './conversations.js';
 import type { EngineContext } from './engine-context.js';
 import { isTrustedClaim, linkAddress, liveContact, resolveContact } from './identity.js';
 import { applyStatus } from './message-status.js';
+import { onNotificationReply } from './notifications/notification-hooks.js';
 import type { ContactRecord } from './ports.js';
 import { isoTime, type Unit } from './unit-of-work.js';
 
@@ -169,6 +170,7 @@ async function ingestMessage(
     message,
     ...(await context.switchboard.onCustomerMessage(unit, message)),
   });
+  await onNotificationReply(context, unit, message);
   if (
     conversation.lastInboundChannel !== null &&
     conversation.lastInboundChannel !== connector.channel

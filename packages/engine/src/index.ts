@@ -7,6 +7,7 @@ export * from './event-hub.js';
 export * from './job-queue.js';
 export * from './job-runner.js';
 export * from './memory-store.js';
+export * from './notifications/index.js';
 export * from './ports.js';
 export * from './rate-limiter.js';
 export * from './routing.js';

@@ -1,4 +1,12 @@
-import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '@threadline/schema';
+import type {
+  Address,
+  Conversation,
+  Identity,
+  Message,
+  Notification,
+  NotificationPreferences,
+  ThreadlineEvent,
+} from '@threadline/schema';
 import type { AnalyticsQuery } from './analytics/analytics-types.js';
 import {
   createMemoryAnalyticsData,
@@ -6,6 +14,7 @@ import {
   memoryAnalyticsStates,
   readMemoryAnalytics,
 } from './analytics/memory-analytics.js';
+import type { NotificationQuery } from './notifications/notification-store.js';
 import type {
   ApiKeyRecord,
   ContactRecord,
@@ -50,6 +59,8 @@ export interface MemoryStoreData {
   control: Map<string, ControlRecord>;
   /** Analytics states and rollups (created on first use by a store opened on older data). */
   analytics?: MemoryAnalyticsData;
+  notifications: Map<string, Notification>;
+  notificationPreferences: Map<string, NotificationPreferences>;
 }
 
 export function createMemoryStoreData(): MemoryStoreData {
@@ -72,6 +83,8 @@ export function createMemoryStoreData(): MemoryStoreData {
     switchboard: undefined,
     control: new Map(),
     analytics: createMemoryAnalyticsData(),
+    notifications: new Map(),
+    notificationPreferences: new Map(),
   };
 }
 
@@ -261,6 +274,57 @@ export class MemoryReader implements StoreReader {
   protected analyticsData(): MemoryAnalyticsData {
     this.data().analytics ??= createMemoryAnalyticsData();
     return this.data().analytics!;
+  }
+
+  async getNotification(id: string) {
+    const notification = this.data().notifications.get(id);
+    return notification ? copy(notification) : undefined;
+  }
+  async findNotificationByIdempotencyKey(key: string) {
+    const found = this.notifications().find((notification) => notification.idempotencyKey === key);
+    return found ? copy(found) : undefined;
+  }
+  async listNotifications(query: NotificationQuery) {
+    return this.notifications()
+      .filter(
+        (notification) =>
+          (query.contactId === undefined || notification.contactId === query.contactId) &&
+          (query.category === undefined || notification.category === query.category) &&
+          (query.after === undefined || notification.id > query.after),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, query.limit)
+      .map(copy);
+  }
+  async countNotificationsSent(contactId: string, category: string, since: string) {
+    return this.notifications().filter(
+      (notification) =>
+        notification.contactId === contactId &&
+        notification.category === category &&
+        notification.sentAt !== null &&
+        notification.sentAt > since,
+    ).length;
+  }
+  async findNotificationAwaitingReply(conversationId: string, since: string) {
+    const found = this.notifications()
+      .filter(
+        (notification) =>
+          notification.conversationId === conversationId &&
+          notification.replyMessageId === null &&
+          notification.sentAt !== null &&
+          notification.sentAt >= since,
+      )
+      .sort((a, b) => (a.sentAt! < b.sentAt! || (a.sentAt === b.sentAt && a.id < b.id) ? -1 : 1))
+      .at(-1);
+    return found ? copy(found) : undefined;
+  }
+  async getNotificationPreferences(contactId: string) {
+    const preferences = this.data().notificationPreferences.get(contactId);
+    return preferences ? copy(preferences) : undefined;
+  }
+
+  protected notifications(): Notification[] {
+    return [...(this.data().notifications ?? new Map<string, Notification>()).values()];
   }
 
   protected messages(): Message[] {

@@ -5,6 +5,8 @@ import {
   testAnalytics,
   testEngine,
   testJobQueue,
+  testNotificationStore,
+  testNotifications,
   testStore,
   testSwitchboard,
 } from './test/index.js';
@@ -28,5 +30,7 @@ testStore('in memory', {
 testEngine('in memory', open);
 testSwitchboard('in memory', open);
 testAnalytics('in memory', open);
+testNotifications('in memory', open);
+testNotificationStore('in memory', open);
 
 testJobQueue('in-memory outbox', async () => outboxQueueHarness(createMemoryStore()));

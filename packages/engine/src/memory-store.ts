@@ -4,6 +4,8 @@ import type {
   EventType,
   Identity,
   Message,
+  Notification,
+  NotificationPreferences,
   ThreadlineEvent,
 } from '@threadline/schema';
 import type { AnalyticsChange } from './analytics/analytics-types.js';
@@ -259,6 +261,24 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
   }
   async clearAnalytics() {
     clearMemoryAnalytics(this.analyticsData());
+  }
+  async insertNotification(notification: Notification) {
+    if (
+      notification.idempotencyKey !== null &&
+      this.notifications().some((stored) => stored.idempotencyKey === notification.idempotencyKey)
+    )
+      throw new StoreConstraintError(
+        'notification_idempotency_key',
+        `a notification with idempotencyKey ${notification.idempotencyKey} exists`,
+      );
+    this.data().notifications.set(notification.id, copy(notification));
+  }
+  async updateNotification(notification: Notification) {
+    if (this.data().notifications.has(notification.id))
+      this.data().notifications.set(notification.id, copy(notification));
+  }
+  async putNotificationPreferences(contactId: string, preferences: NotificationPreferences) {
+    this.data().notificationPreferences.set(contactId, copy(preferences));
   }
 }
 

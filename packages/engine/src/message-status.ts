@@ -6,6 +6,7 @@ import {
 } from '@threadline/schema';
 import type { EngineContext } from './engine-context.js';
 import { fireFallback } from './fallback.js';
+import { onNotificationMessageStatus } from './notifications/notification-hooks.js';
 import { isoTime, type Unit } from './unit-of-work.js';
 
 /**
@@ -31,6 +32,7 @@ export async function applyStatus(
     message: updated,
     previousStatus: message.status,
   });
+  await onNotificationMessageStatus(context, unit, updated);
   if (status === 'failed') await fireFallback(context, unit, updated, 'failed');
   return true;
 }

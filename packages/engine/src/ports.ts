@@ -12,6 +12,7 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import type { AnalyticsReader, AnalyticsWriter } from './analytics/analytics-types.js';
+import type { NotificationReader, NotificationWriter } from './notifications/notification-store.js';
 
 /** The engine reads time only from here, so tests and the simulator are deterministic. */
 export interface Clock {
@@ -23,7 +24,7 @@ export interface IdGenerator {
   next(): string;
 }
 
-export type JobKind = 'send' | 'fallback' | 'control_timeout';
+export type JobKind = 'send' | 'fallback' | 'control_timeout' | 'notification';
 
 export interface Job {
   id: string;
@@ -215,7 +216,7 @@ export interface ConversationQuery {
 }
 
 /** Reads, on a consistent snapshot of committed data. */
-export interface StoreReader extends AnalyticsReader {
+export interface StoreReader extends AnalyticsReader, NotificationReader {
   getContact(id: string): Promise<ContactRecord | undefined>;
   listIdentities(contactId: string): Promise<Identity[]>;
   findIdentity(address: Address): Promise<{ contactId: string; identity: Identity } | undefined>;
@@ -260,7 +261,7 @@ export interface StoreReader extends AnalyticsReader {
 }
 
 /** Reads and writes inside one transaction. */
-export interface StoreTransaction extends StoreReader, AnalyticsWriter {
+export interface StoreTransaction extends StoreReader, AnalyticsWriter, NotificationWriter {
   insertContact(contact: ContactRecord): Promise<void>;
   updateContact(contact: ContactRecord): Promise<void>;
   /** Adds an identity; an identity already on another contact is a conflict the engine resolves first. */

@@ -1,5 +1,7 @@
 import type { EngineContext } from './engine-context.js';
 import { runFallbackJob } from './fallback.js';
+import { notificationJobKind } from './notifications/notification-record.js';
+import { runNotificationJob } from './notifications/notifications.js';
 import type { Job } from './ports.js';
 import { runSendJob } from './send-job.js';
 import { controlTimeoutJobKind } from './switchboard/switchboard.js';
@@ -19,6 +21,7 @@ export function createJobRuns(
     try {
       if (job.kind === 'send') await runSendJob(context, job);
       else if (job.kind === controlTimeoutJobKind) await context.switchboard.runTimeoutJob(job);
+      else if (job.kind === notificationJobKind) await runNotificationJob(context, job);
       else await runFallbackJob(context, job);
     } catch (error) {
       context.log('error', 'job crashed; it runs again when its lease ends', {

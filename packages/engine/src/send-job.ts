@@ -8,6 +8,7 @@ import { nextRetryDelay } from './backoff.js';
 import type { EngineContext } from './engine-context.js';
 import { failMessage } from './fallback.js';
 import { applyStatus } from './message-status.js';
+import { onNotificationMessageStatus } from './notifications/notification-hooks.js';
 import type { Job } from './ports.js';
 import { isoTime } from './unit-of-work.js';
 
@@ -128,6 +129,7 @@ export async function runSendJob(context: EngineContext, job: Job): Promise<void
       };
       await unit.tx.updateMessage(sent);
       await context.emit(unit, 'message.sent', { message: sent });
+      await onNotificationMessageStatus(context, unit, sent);
       for (const pending of await unit.tx.takePendingStatuses(connector.id, result.externalId)) {
         const event = pending.event as { status: MessageStatus; error?: MessageError };
         const latest = (await unit.tx.getMessage(message.id))!;

@@ -9,6 +9,7 @@ import {
 } from './control.js';
 import { conversationSchema } from './conversation.js';
 import { messageSchema, messageStatusSchema, timestampSchema } from './message.js';
+import { notificationSchema } from './notification.js';
 
 const messageData = z.object({ message: messageSchema });
 
@@ -75,6 +76,21 @@ export const eventDataSchemas = {
     status: z.enum(['starting', 'ready', 'degraded', 'disconnected']),
     detail: z.string().nullable(),
   }),
+  'notification.scheduled': z.object({ notification: notificationSchema }),
+  'notification.suppressed': z.object({ notification: notificationSchema }),
+  'notification.sent': z.object({ notification: notificationSchema, message: messageSchema }),
+  'notification.fallback': z.object({
+    notification: notificationSchema,
+    fromMessageId: z.string(),
+    message: messageSchema,
+  }),
+  'notification.delivered': z.object({ notification: notificationSchema, message: messageSchema }),
+  'notification.failed': z.object({ notification: notificationSchema, message: messageSchema }),
+  'notification.replied': z.object({
+    notification: notificationSchema,
+    /** The customer's reply (in the notification's conversation). */
+    message: messageSchema,
+  }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
@@ -108,6 +124,13 @@ export const eventSchema = z
     envelope('contact.merged'),
     envelope('contact.identity_linked'),
     envelope('connector.status_changed'),
+    envelope('notification.scheduled'),
+    envelope('notification.suppressed'),
+    envelope('notification.sent'),
+    envelope('notification.fallback'),
+    envelope('notification.delivered'),
+    envelope('notification.failed'),
+    envelope('notification.replied'),
   ])
   .meta({ id: 'Event' });
 

@@ -6,4 +6,5 @@ export * from './conversation.js';
 export * from './event.js';
 export * from './json-schema.js';
 export * from './message.js';
+export * from './notification.js';
 export * from './validate.js';

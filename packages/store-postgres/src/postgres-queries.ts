@@ -8,13 +8,22 @@ import type {
   Integration,
   Job,
   MediaRecord,
+  NotificationQuery,
   QuarantineEntry,
   StoreReader,
   SwitchboardSettings,
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
-import type { Address, Conversation, Identity, Message, ThreadlineEvent } from '@threadline/schema';
+import type {
+  Address,
+  Conversation,
+  Identity,
+  Message,
+  Notification,
+  NotificationPreferences,
+  ThreadlineEvent,
+} from '@threadline/schema';
 import type pg from 'pg';
 import { analyticsReads, statesSql, toAnalyticsRows, toState } from './postgres-analytics.js';
 
@@ -305,6 +314,47 @@ export class Queries implements StoreReader {
       this.run(reads.bins, reads.values),
     ]);
     return toAnalyticsRows(counters, bins);
+  }
+  /** Locked inside a transaction: a deferred notification is decided by one worker at a time. */
+  async getNotification(id: string) {
+    const row = await this.one(`SELECT data FROM notifications WHERE id = $1${this.lock}`, [id]);
+    return row ? (row.data as Notification) : undefined;
+  }
+  async findNotificationByIdempotencyKey(key: string) {
+    const row = await this.one('SELECT data FROM notifications WHERE idempotency_key = $1', [key]);
+    return row ? (row.data as Notification) : undefined;
+  }
+  async listNotifications(query: NotificationQuery) {
+    const rows = await this.run(
+      `SELECT data FROM notifications
+       WHERE ($1::text IS NULL OR contact_id = $1) AND ($2::text IS NULL OR category = $2)
+         AND ($3::text IS NULL OR id > $3)
+       ORDER BY id LIMIT $4`,
+      [query.contactId ?? null, query.category ?? null, query.after ?? null, query.limit],
+    );
+    return rows.map((row) => row.data as Notification);
+  }
+  async countNotificationsSent(contactId: string, category: string, since: string) {
+    const row = await this.one(
+      'SELECT count(*) AS count FROM notifications WHERE contact_id = $1 AND category = $2 AND sent_at > $3',
+      [contactId, category, since],
+    );
+    return Number(row?.count ?? 0);
+  }
+  async findNotificationAwaitingReply(conversationId: string, since: string) {
+    const row = await this.one(
+      `SELECT data FROM notifications
+       WHERE conversation_id = $1 AND sent_at >= $2 AND reply_message_id IS NULL
+       ORDER BY sent_at DESC, id DESC LIMIT 1${this.lock}`,
+      [conversationId, since],
+    );
+    return row ? (row.data as Notification) : undefined;
+  }
+  async getNotificationPreferences(contactId: string) {
+    const row = await this.one('SELECT data FROM notification_preferences WHERE contact_id = $1', [
+      contactId,
+    ]);
+    return row ? (row.data as NotificationPreferences) : undefined;
   }
 }
 

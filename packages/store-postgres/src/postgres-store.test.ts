@@ -11,6 +11,8 @@ import {
   testAnalytics,
   testEngine,
   testJobQueue,
+  testNotificationStore,
+  testNotifications,
   testStore,
   testSwitchboard,
 } from '@threadline/engine/test';
@@ -51,6 +53,8 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
   testEngine('PostgreSQL', () => open());
   testSwitchboard('PostgreSQL', () => open());
   testAnalytics('PostgreSQL', () => open());
+  testNotifications('PostgreSQL', () => open());
+  testNotificationStore('PostgreSQL', () => open());
 
   testJobQueue('PostgreSQL outbox (shared by instances)', async () => {
     const schema = database.schemaName();

@@ -23,6 +23,8 @@ import type {
   EventType,
   Identity,
   Message,
+  Notification,
+  NotificationPreferences,
   ThreadlineEvent,
 } from '@threadline/schema';
 import { analyticsStatements } from './postgres-analytics.js';
@@ -749,5 +751,42 @@ export class Transaction extends Queries implements StoreTransaction {
     await this.run('DELETE FROM analytics_conversations');
     await this.run('DELETE FROM analytics_counters');
     await this.run('DELETE FROM analytics_bins');
+  }
+  async insertNotification(notification: Notification) {
+    await this.run(
+      `INSERT INTO notifications (id, contact_id, category, conversation_id, sent_at, reply_message_id, idempotency_key, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        notification.id,
+        notification.contactId,
+        notification.category,
+        notification.conversationId,
+        notification.sentAt,
+        notification.replyMessageId,
+        notification.idempotencyKey,
+        json(notification),
+      ],
+    );
+  }
+  async updateNotification(notification: Notification) {
+    await this.run(
+      `UPDATE notifications SET contact_id = $1, category = $2, conversation_id = $3, sent_at = $4,
+       reply_message_id = $5, data = $6 WHERE id = $7`,
+      [
+        notification.contactId,
+        notification.category,
+        notification.conversationId,
+        notification.sentAt,
+        notification.replyMessageId,
+        json(notification),
+        notification.id,
+      ],
+    );
+  }
+  async putNotificationPreferences(contactId: string, preferences: NotificationPreferences) {
+    await this.run(
+      'INSERT INTO notification_preferences (contact_id, data) VALUES ($1, $2) ON CONFLICT (contact_id) DO UPDATE SET data = excluded.data',
+      [contactId, json(preferences)],
+    );
   }
 }

@@ -163,6 +163,22 @@ export const migrations: string[] = [
   `,
   // analytics: per-conversation state and hourly rollups (empty on upgrade: rebuild them)
   analyticsTables,
+  // notifications: each with its idempotency key (unique), and each contact's preferences
+  `
+  CREATE TABLE notifications (
+    id TEXT PRIMARY KEY,
+    contact_id TEXT NOT NULL,
+    category TEXT NOT NULL,
+    conversation_id TEXT,
+    sent_at TEXT,
+    reply_message_id TEXT,
+    idempotency_key TEXT UNIQUE,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX notifications_by_contact_category ON notifications (contact_id, category, sent_at);
+  CREATE INDEX notifications_by_conversation ON notifications (conversation_id, sent_at);
+  CREATE TABLE notification_preferences (contact_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  `,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -7,6 +7,8 @@ import {
   testAnalytics,
   testEngine,
   testJobQueue,
+  testNotificationStore,
+  testNotifications,
   testStore,
   testSwitchboard,
 } from '@threadline/engine/test';
@@ -40,6 +42,8 @@ testStore('SQLite', {
 testEngine('SQLite', open);
 testSwitchboard('SQLite', open);
 testAnalytics('SQLite', open);
+testNotifications('SQLite', open);
+testNotificationStore('SQLite', open);
 
 testJobQueue('SQLite outbox (embedded)', async () => outboxQueueHarness(open()));
 

@@ -78,6 +78,8 @@ export interface SimulationReport {
   handoff?: HandoffCheck[];
   /** The gateway's analytics for the run, each figure checked against the ledger. */
   analytics?: { summary: unknown; checks: AnalyticsCheck[] };
+  /** With notifications: their checks (each must hold for the run to pass). */
+  notifications?: HandoffCheck[];
   passed: boolean;
   /** Every journey; the messages of failed ones are listed (for the HTML details). */
   journeys: JourneyResult[];
@@ -231,6 +233,7 @@ export function buildReport(options: {
   maxLagMs: number;
   handoff?: HandoffCheck[];
   analytics?: { summary: unknown; checks: AnalyticsCheck[] };
+  notifications?: HandoffCheck[];
 }): SimulationReport {
   const { plan, ledger, verification } = options;
   const records = [...ledger.customer.values()];
@@ -331,9 +334,10 @@ export function buildReport(options: {
     slos,
     ...(options.handoff ? { handoff: options.handoff } : {}),
     ...(options.analytics ? { analytics: options.analytics } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
     passed:
       slos.every((slo) => slo.ok) &&
-      (options.handoff ?? []).every((check) => check.ok) &&
+      [...(options.handoff ?? []), ...(options.notifications ?? [])].every((check) => check.ok) &&
       (options.analytics?.checks ?? []).every((check) => check.ok),
   };
 }

@@ -155,12 +155,19 @@ export function renderTerminalReport(
         `  ${check.ok ? green('✔') : red('✘')} ${check.figure}: ${check.gateway ?? '—'} vs ${check.ledger ?? '—'}${check.tolerance > 0 ? ` (± ${check.tolerance})` : ''}`,
       );
   }
+  if (report.notifications) {
+    lines.push('');
+    lines.push(bold('Notifications'));
+    for (const check of report.notifications)
+      lines.push(`  ${check.ok ? green('✔') : red('✘')} ${check.name}: ${check.detail}`);
+  }
   const failed = [
     ...report.slos.filter((slo) => !slo.ok).map((slo) => slo.key),
     ...(report.handoff ?? []).filter((check) => !check.ok).map((check) => check.name),
     ...(report.analytics?.checks ?? [])
       .filter((check) => !check.ok)
       .map((check) => `analytics: ${check.figure}`),
+    ...(report.notifications ?? []).filter((check) => !check.ok).map((check) => check.name),
   ];
   lines.push('');
   lines.push(
@@ -169,12 +176,14 @@ export function renderTerminalReport(
           bold(
             report.handoff
               ? 'PASSED: every SLO and handoff check holds'
-              : 'PASSED: every SLO holds',
+              : report.notifications
+                ? 'PASSED: every SLO and notification check holds'
+                : 'PASSED: every SLO holds',
           ),
         )
       : red(
           bold(
-            `FAILED: ${failed.length} ${report.handoff ? 'check' : 'SLO'}${failed.length > 1 ? 's' : ''} failed (${failed.join(', ')})`,
+            `FAILED: ${failed.length} ${report.handoff || report.notifications ? 'check' : 'SLO'}${failed.length > 1 ? 's' : ''} failed (${failed.join(', ')})`,
           ),
         ),
   );

@@ -263,14 +263,25 @@ export function foldEvent(
       }
       return;
     }
+    // a notification's events carry it as `notification`; sent on the carrying message's channel
     case 'notification.sent':
-      count('notifications_sent', text(data.channel), '');
+      count(
+        'notifications_sent',
+        text(record(data.message).channel) || text(record(data.notification).channel),
+        '',
+      );
       return;
-    case 'notification.suppressed':
-      count(`${suppressedPrefix}${text(data.reason) || 'unknown'}`, text(data.channel), '');
+    case 'notification.suppressed': {
+      const notification = record(data.notification);
+      count(
+        `${suppressedPrefix}${text(notification.reason) || 'unknown'}`,
+        text(notification.channel),
+        '',
+      );
       return;
+    }
     case 'notification.replied':
-      count('notifications_replied', text(data.channel), '');
+      count('notifications_replied', text(record(data.notification).channel), '');
       return;
     default:
       return;

@@ -26,6 +26,15 @@ export function conversationIdOf(event: ThreadlineEvent): string | undefined {
     case 'contact.identity_linked':
     case 'connector.status_changed':
       return undefined;
+    case 'notification.scheduled':
+    case 'notification.suppressed':
+    case 'notification.sent':
+    case 'notification.fallback':
+    case 'notification.delivered':
+    case 'notification.failed':
+    case 'notification.replied':
+      // a notification not yet sent belongs to no conversation
+      return event.data.notification.conversationId ?? undefined;
   }
 }
 

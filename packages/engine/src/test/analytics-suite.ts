@@ -240,7 +240,7 @@ export function testAnalytics(name: string, factory: StoreFactory): void {
       expect(await harness.engine.analytics.summary(day)).toEqual(summary);
     });
 
-    it('folds notification events appended to the log, by channel and reason', async () => {
+    it('folds notification events as the notifications module writes them, by channel and reason', async () => {
       const time = '2026-03-01T12:00:00.000Z';
       let next = 0;
       await harness.store.write(async (tx) => {
@@ -248,37 +248,22 @@ export function testAnalytics(name: string, factory: StoreFactory): void {
           tx.appendEvent(type as never, data as never, time, `notification-event-${++next}`);
         const events = [
           await append('notification.sent', {
-            id: 'n1',
-            status: 'queued',
-            channel: 'sms',
-            contactId: 'c1',
+            notification: { id: 'n1', status: 'sent', channel: 'sms', contactId: 'c1' },
+            message: { id: 'm1', channel: 'sms', conversationId: 'x' },
           }),
           await append('notification.sent', {
-            id: 'n2',
-            status: 'queued',
-            channel: 'whatsapp',
-            contactId: 'c2',
+            notification: { id: 'n2', status: 'sent', channel: 'whatsapp', contactId: 'c2' },
+            message: { id: 'm2', channel: 'whatsapp', conversationId: 'y' },
           }),
           await append('notification.suppressed', {
-            id: 'n3',
-            status: 'suppressed',
-            reason: 'quiet_hours',
-            channel: 'sms',
-            contactId: 'c3',
+            notification: { id: 'n3', status: 'suppressed', reason: 'quiet_hours', channel: 'sms' },
           }),
           await append('notification.suppressed', {
-            id: 'n4',
-            status: 'suppressed',
-            reason: 'opted_out',
-            channel: 'sms',
-            contactId: 'c4',
+            notification: { id: 'n4', status: 'suppressed', reason: 'opted_out', channel: 'sms' },
           }),
           await append('notification.replied', {
-            id: 'n1',
-            status: 'sent',
-            channel: 'sms',
-            conversationId: 'x',
-            contactId: 'c1',
+            notification: { id: 'n1', status: 'sent', channel: 'sms', contactId: 'c1' },
+            message: { id: 'm3', channel: 'telegram', conversationId: 'x' },
           }),
         ];
         await foldEvents(tx, events);

@@ -1,0 +1,122 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Notification } from '@threadline/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './test-support/free-port.js';
+import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
+
+/**
+ * Real processes: 100 notifications deferred to a time after a SIGKILL. After a restart on the
+ * same data directory each reaches the (fake) Twilio API exactly once, not before its time.
+ */
+const apiKey = 'notify-crash-key';
+const count = 100;
+
+describe('deferred notifications survive SIGKILL', () => {
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-notify-crash-'));
+  const received: { body: string; at: number }[] = [];
+  let provider: Server;
+  let providerUrl: string;
+  let port: number;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  beforeAll(async () => {
+    provider = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        const form = new URLSearchParams(body);
+        received.push({ body: form.get('Body') ?? '', at: Date.now() });
+        response.writeHead(201, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            sid: `SMout${String(received.length).padStart(28, '0')}`,
+            status: 'queued',
+            to: form.get('To'),
+            from: form.get('From'),
+            body: form.get('Body'),
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    port = await freePort();
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await new Promise((resolve) => provider.close(resolve));
+    rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  const base = () => `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+
+  async function startGateway(): Promise<void> {
+    output = '';
+    child = spawnGateway(
+      {
+        PORT: String(port),
+        THREADLINE_DATA_DIR: dataDirectory,
+        THREADLINE_API_KEYS: apiKey,
+        THREADLINE_PUBLIC_URL: base(),
+        TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+        TWILIO_AUTH_TOKEN: 'notify-crash-token',
+        TWILIO_FROM_NUMBER: '+14155550000',
+        TWILIO_API_BASE: providerUrl,
+        TWILIO_RATE_LIMIT_PER_SECOND: '1000',
+      },
+      (chunk) => {
+        output += chunk;
+      },
+    );
+    await waitUntilHealthy(child, base(), () => output);
+  }
+
+  it('sends each of 100 deferred notifications exactly once after a restart, at its time', async () => {
+    await startGateway();
+    const sendAt = new Date(Date.now() + 4_000).toISOString();
+    const response = await fetch(`${base()}/v1/notifications/batch`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        notifications: Array.from({ length: count }, (_, index) => ({
+          to: { channel: 'sms', address: `+1415555${String(3000 + index)}` },
+          category: 'appointments',
+          content: { type: 'text', text: `reminder ${index}` },
+          sendAt,
+        })),
+      }),
+    });
+    expect(response.status, output).toBe(202);
+    const { results } = (await response.json()) as { results: { id: string; status: string }[] };
+    expect(results.every((result) => result.status === 'scheduled')).toBe(true);
+    child!.kill('SIGKILL');
+    await new Promise((resolve) => child!.once('exit', resolve));
+    expect(received).toHaveLength(0);
+
+    await startGateway();
+    const pending = new Set(results.map((result) => result.id));
+    // No deadline of its own: the test's time limit bounds a gateway that never sends.
+    while (pending.size > 0) {
+      const page = (await (
+        await fetch(`${base()}/v1/notifications?category=appointments&limit=200`, { headers })
+      ).json()) as { data: Notification[] };
+      for (const notification of page.data)
+        if (notification.status === 'sent') pending.delete(notification.id);
+      if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const bodies = received.map((item) => item.body).sort();
+    expect(bodies).toEqual(Array.from({ length: count }, (_, index) => `reminder ${index}`).sort());
+    for (const item of received) expect(item.at).toBeGreaterThanOrEqual(new Date(sendAt).getTime());
+    child!.kill('SIGTERM');
+  }, 120_000);
+});
