@@ -1,7 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { twilioSignature } from '@threadline/connector-kit';
@@ -9,6 +7,7 @@ import type { Message, ThreadlineEvent } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './test-support/free-port.js';
 import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
+import { startTwilioMessagesServer } from './test-support/twilio-messages-server.js';
 
 /**
  * Real processes: a gateway child ingesting signed Twilio webhooks is killed with SIGKILL.
@@ -21,43 +20,19 @@ const apiKey = 'crash-test-key';
 
 describe('crash recovery (SIGKILL)', () => {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-crash-'));
-  const sentToProvider: string[] = [];
-  let provider: Server;
-  let providerUrl: string;
+  let provider: Awaited<ReturnType<typeof startTwilioMessagesServer>>;
   let port: number;
   let child: ChildProcess | undefined;
   let output = '';
 
   beforeAll(async () => {
-    provider = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        const form = new URLSearchParams(body);
-        sentToProvider.push(form.get('Body') ?? '');
-        const sid = `SMout${String(sentToProvider.length).padStart(28, '0')}`;
-        response.writeHead(201, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            sid,
-            status: 'queued',
-            to: form.get('To'),
-            from: form.get('From'),
-            body: form.get('Body'),
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    provider = await startTwilioMessagesServer();
     port = await freePort();
   });
 
   afterAll(async () => {
     child?.kill('SIGKILL');
-    await new Promise((resolve) => provider.close(resolve));
+    await provider.close();
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 
@@ -74,7 +49,7 @@ describe('crash recovery (SIGKILL)', () => {
         TWILIO_ACCOUNT_SID: accountSid,
         TWILIO_AUTH_TOKEN: authToken,
         TWILIO_FROM_NUMBER: '+14155550000',
-        TWILIO_API_BASE: providerUrl,
+        TWILIO_API_BASE: provider.url,
         TWILIO_RATE_LIMIT_PER_SECOND: '100',
       },
       (chunk) => {
@@ -195,7 +170,11 @@ describe('crash recovery (SIGKILL)', () => {
     }
     expect([...pending], `sends still queued; gateway output: ${output.slice(-2000)}`).toEqual([]);
     expect(acceptedSends.length).toBeGreaterThan(0);
-    for (const send of acceptedSends) expect(sentToProvider, send.text).toContain(send.text);
+    for (const send of acceptedSends)
+      expect(
+        provider.received.map((sent) => sent.body),
+        send.text,
+      ).toContain(send.text);
     child!.kill('SIGTERM');
   }, 120_000);
 });

@@ -1,13 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Notification } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './test-support/free-port.js';
 import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
+import { startTwilioMessagesServer } from './test-support/twilio-messages-server.js';
 
 /**
  * Real processes: 100 notifications deferred to a time after a SIGKILL. After a restart on the
@@ -18,42 +17,19 @@ const count = 100;
 
 describe('deferred notifications survive SIGKILL', () => {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-notify-crash-'));
-  const received: { body: string; at: number }[] = [];
-  let provider: Server;
-  let providerUrl: string;
+  let provider: Awaited<ReturnType<typeof startTwilioMessagesServer>>;
   let port: number;
   let child: ChildProcess | undefined;
   let output = '';
 
   beforeAll(async () => {
-    provider = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        const form = new URLSearchParams(body);
-        received.push({ body: form.get('Body') ?? '', at: Date.now() });
-        response.writeHead(201, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            sid: `SMout${String(received.length).padStart(28, '0')}`,
-            status: 'queued',
-            to: form.get('To'),
-            from: form.get('From'),
-            body: form.get('Body'),
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    provider = await startTwilioMessagesServer();
     port = await freePort();
   });
 
   afterAll(async () => {
     child?.kill('SIGKILL');
-    await new Promise((resolve) => provider.close(resolve));
+    await provider.close();
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 
@@ -71,7 +47,7 @@ describe('deferred notifications survive SIGKILL', () => {
         TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
         TWILIO_AUTH_TOKEN: 'notify-crash-token',
         TWILIO_FROM_NUMBER: '+14155550000',
-        TWILIO_API_BASE: providerUrl,
+        TWILIO_API_BASE: provider.url,
         TWILIO_RATE_LIMIT_PER_SECOND: '1000',
       },
       (chunk) => {
@@ -101,7 +77,7 @@ describe('deferred notifications survive SIGKILL', () => {
     expect(results.every((result) => result.status === 'scheduled')).toBe(true);
     child!.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
-    expect(received).toHaveLength(0);
+    expect(provider.received).toHaveLength(0);
 
     await startGateway();
     const pending = new Set(results.map((result) => result.id));
@@ -114,9 +90,10 @@ describe('deferred notifications survive SIGKILL', () => {
         if (notification.status === 'sent') pending.delete(notification.id);
       if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const bodies = received.map((item) => item.body).sort();
+    const bodies = provider.received.map((item) => item.body).sort();
     expect(bodies).toEqual(Array.from({ length: count }, (_, index) => `reminder ${index}`).sort());
-    for (const item of received) expect(item.at).toBeGreaterThanOrEqual(new Date(sendAt).getTime());
+    for (const item of provider.received)
+      expect(item.at).toBeGreaterThanOrEqual(new Date(sendAt).getTime());
     child!.kill('SIGTERM');
   }, 120_000);
 });
