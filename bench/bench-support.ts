@@ -34,6 +34,9 @@ export async function startChild(
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       NODE_ENV: 'production',
+      ...(process.env.THREADLINE_ANALYTICS_ROLLUPS
+        ? { THREADLINE_ANALYTICS_ROLLUPS: process.env.THREADLINE_ANALYTICS_ROLLUPS }
+        : {}),
       ...env,
     },
     execArgv: ['--conditions=@threadline/source', '--import', 'tsx', ...nodeArguments],

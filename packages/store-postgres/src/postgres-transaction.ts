@@ -165,6 +165,12 @@ export class Transaction extends Queries implements StoreTransaction {
     return this.runner(sql, parameters);
   }
 
+  protected override async runBeside(sql: string, parameters?: unknown[]): Promise<Row[]> {
+    this.counts.statements += 1;
+    this.counts.roundTrips += 1;
+    return this.runner(sql, parameters);
+  }
+
   /** Start the next work of the batch: nothing read for the previous one is reused. */
   beginWork(): void {
     this.forget();

@@ -1,5 +1,5 @@
 import type { StoreTransaction } from '@threadline/engine';
-import type { Address, Conversation, Message } from '@threadline/schema';
+import type { Address, Conversation, Message, Notification } from '@threadline/schema';
 
 /**
  * What a store call touches, as keys (`contact:<id>`, `address:<address>`, …): two works that
@@ -28,6 +28,14 @@ const ofMessage = (message: Message | undefined) =>
     : [];
 const ofConversation = (found: Conversation | undefined) =>
   found ? [conversation(found.id), contact(found.contactId)] : [];
+const notification = (id: string) => `notification:${id}`;
+const ofNotification = (found: Notification | undefined) => (found ? [notification(found.id)] : []);
+const notificationRow = (record: Notification) => [
+  notification(record.id),
+  ...(record.idempotencyKey ? [`notification-key:${record.idempotencyKey}`] : []),
+  contact(record.contactId),
+  ...(record.conversationId ? [conversation(record.conversationId)] : []),
+];
 
 export const workKeys: Partial<Record<keyof StoreTransaction, KeyRule>> = {
   getContact: { keys: (id: string) => [contact(id)] },
@@ -103,4 +111,20 @@ export const workKeys: Partial<Record<keyof StoreTransaction, KeyRule>> = {
     keys: (change: { states: { conversationId: string }[] }) =>
       change.states.map((state) => conversation(state.conversationId)),
   },
+  // Notifications: the row by its id; the lookups by key or conversation claim what they
+  // searched by, then the notification they found.
+  getNotification: { keys: (id: string) => [notification(id)], resultKeys: ofNotification },
+  findNotificationByIdempotencyKey: {
+    keys: (key: string) => [`notification-key:${key}`],
+    resultKeys: ofNotification,
+  },
+  countNotificationsSent: { keys: (contactId: string) => [contact(contactId)] },
+  findNotificationAwaitingReply: {
+    keys: (conversationId: string) => [conversation(conversationId)],
+    resultKeys: ofNotification,
+  },
+  getNotificationPreferences: { keys: (contactId: string) => [contact(contactId)] },
+  insertNotification: { keys: (record: Notification) => notificationRow(record) },
+  updateNotification: { keys: (record: Notification) => notificationRow(record) },
+  putNotificationPreferences: { keys: (contactId: string) => [contact(contactId)] },
 };
