@@ -25,7 +25,11 @@ const provider = createServer((request, response) => {
   });
 });
 await new Promise<void>((resolve) => provider.listen(providerPort, '127.0.0.1', resolve));
-const gateway = await startGateway({ TWILIO_API_BASE: `http://127.0.0.1:${providerPort}` });
+// the API's per-key rate limit would answer 429 to the plain sends: this measures throughput
+const gateway = await startGateway({
+  TWILIO_API_BASE: `http://127.0.0.1:${providerPort}`,
+  THREADLINE_API_RATE_LIMIT: '1000000',
+});
 const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
 const address = (phase: number, index: number) =>
   `+14155${phase}5${String(index).padStart(4, '0')}`;
