@@ -10,19 +10,17 @@ import {
   createEventHub,
   createIdGenerator,
   createJobRunner,
-  type Engine,
-  type EventHub,
-  type Store,
   StoreConstraintError,
   systemClock,
 } from '@threadline/engine';
 import { observeAnalytics } from './analytics-metrics.js';
-import { type ApiKeyGuard, createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
-import { configFromEnv, type GatewayConfig, type GatewayConfigInput } from './config.js';
+import { createApiKeyGuard, registerBootstrapKeys } from './api-keys.js';
+import { configFromEnv, type GatewayConfigInput } from './config.js';
 import { connectorsFromEnv } from './connectors-from-env.js';
 import { ensureErrorEvent } from './error-event.js';
+import type { GatewayRuntime } from './gateway-runtime.js';
 import { errorResponse, routeNotFound } from './http-errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { countNotification, createMetrics, type Metrics } from './metrics.js';
 import { readBody } from './read-body.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
@@ -36,34 +34,12 @@ import { registerIntegrationRoutes } from './routes/integrations.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
-import { createGatewayStore, createScaleOut, type ScaleOut } from './scale-out.js';
+import { createGatewayStore, createScaleOut } from './scale-out.js';
 import { storeConstraintBreak } from './store-constraint-break.js';
 import { validationHook } from './validation-hook.js';
-import { createWebhookDispatcher, type WebhookDispatcher } from './webhook-dispatcher.js';
+import { createWebhookDispatcher } from './webhook-dispatcher.js';
 
-export interface GatewayRuntime {
-  config: GatewayConfig;
-  store: Store;
-  engine: Engine;
-  hub: EventHub;
-  metrics: Metrics;
-  log: Logger;
-  connectors: Map<string, ConnectorV1>;
-  connectorStatus: Map<string, ConnectorStatus>;
-  dispatcher: WebhookDispatcher;
-  /** API key checks, scopes and per-key rate limits for /v1 routes. */
-  auth: ApiKeyGuard;
-  /** Several instances as one (REDIS_URL): shared queue, event signal, listeners' lease. */
-  scaleOut: ScaleOut;
-  /** Aborted when the gateway shuts down: long-lived streams end. */
-  shutdown: AbortSignal;
-  /** Start background work: the send queue, webhook deliveries, connector listeners. */
-  start(): Promise<void>;
-  /** Listen on `port` (0 = any free port) with WebSockets; resolves with the bound port. */
-  listen(port?: number, hostname?: string): Promise<{ port: number; server: Server }>;
-  /** Graceful shutdown: stop accepting, finish in-flight work, flush the store. */
-  close(): Promise<void>;
-}
+export type { GatewayRuntime } from './gateway-runtime.js';
 
 export type ThreadlineApp = OpenAPIHono & { gateway: GatewayRuntime };
 

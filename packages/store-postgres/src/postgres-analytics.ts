@@ -4,7 +4,7 @@ import type {
   AnalyticsRows,
   ConversationAnalytics,
 } from '@threadline/engine';
-import type { Row } from './postgres-queries.js';
+import type { Row } from './postgres-row.js';
 
 const json = (value: unknown) => JSON.stringify(value);
 

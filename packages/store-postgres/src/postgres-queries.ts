@@ -27,7 +27,9 @@ import type {
 import type pg from 'pg';
 import { analyticsReads, statesSql, toAnalyticsRows, toState } from './postgres-analytics.js';
 
-export type Row = Record<string, unknown>;
+import type { Row } from './postgres-row.js';
+
+export type { Row };
 
 /** Runs a statement; the reader uses the pool, a transaction its own connection. */
 export type Run = (sql: string, parameters?: unknown[]) => Promise<Row[]>;

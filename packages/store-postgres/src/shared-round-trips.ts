@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Row } from './postgres-queries.js';
+import type { Row } from './postgres-row.js';
 
 const needsEscape = /['\\]/;
 

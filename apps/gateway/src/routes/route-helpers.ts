@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { errorSchema } from '../api-schemas.js';
-import type { GatewayRuntime } from '../create-app.js';
+import type { GatewayRuntime } from '../gateway-runtime.js';
 
 export type RouteRuntime = Omit<GatewayRuntime, 'start' | 'listen' | 'close'>;
 export type App = OpenAPIHono;

@@ -1,0 +1,2 @@
+/** A result row as `pg` returns it. */
+export type Row = Record<string, unknown>;
