@@ -9,6 +9,7 @@ import { type ChartSeries, TimeChart } from '../components/time-chart';
 import { useSession } from '../context';
 import { channelName } from '../format';
 import { useAsync } from '../use-async';
+import './analytics-view.css';
 
 const ranges = {
   day: { label: 'Last 24 hours', hours: 24, interval: 'hour' },

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { useSession } from '../context';
 import { shortTime } from '../format';
 import { useIntegrations } from '../use-integrations';
+import './control-panel.css';
 
 /** Reads the metadata box: empty is none; anything else must be a JSON object. */
 export function parseMetadata(text: string): Record<string, unknown> | undefined | string {

@@ -1,5 +1,6 @@
 import type { WebhookDeliveryAttempt } from '@threadline/client';
 import { shortTime } from '../format';
+import './webhook-deliveries.css';
 
 const outcomeLabels: Record<WebhookDeliveryAttempt['outcome'], string> = {
   delivered: 'delivered',
