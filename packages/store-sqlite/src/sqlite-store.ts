@@ -13,7 +13,6 @@ import type {
   Job,
   MediaRecord,
   NewJob,
-  NotificationQuery,
   PendingStatus,
   QuarantineEntry,
   Store,
@@ -23,7 +22,7 @@ import type {
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
-import { AnalyticsBuffer, StoreConstraintError } from '@threadline/engine';
+import { AnalyticsBuffer } from '@threadline/engine';
 import type {
   Address,
   Conversation,
@@ -31,8 +30,6 @@ import type {
   EventType,
   Identity,
   Message,
-  Notification,
-  NotificationPreferences,
   ThreadlineEvent,
 } from '@threadline/schema';
 import Database from 'better-sqlite3';
@@ -44,6 +41,7 @@ import {
   readSqliteAnalytics,
   sqliteAnalyticsStates,
 } from './sqlite-analytics.js';
+import { type SqliteNotifications, sqliteNotifications } from './sqlite-notifications.js';
 
 export type Durability = 'normal' | 'fsync';
 
@@ -83,6 +81,7 @@ const webhookFromRow = (row: Row): WebhookSubscription => ({
 class Queries implements StoreReader {
   private readonly cache = new Map<string, Statement>();
   constructor(protected readonly db: Database.Database) {}
+  protected readonly notifications = sqliteNotifications((sql) => this.statement(sql));
 
   protected statement(sql: string): Statement {
     let statement = this.cache.get(sql);
@@ -336,51 +335,29 @@ class Queries implements StoreReader {
   async readAnalytics(query: AnalyticsQuery) {
     return readSqliteAnalytics((sql) => this.statement(sql), query);
   }
-  async getNotification(id: string) {
-    const row = this.get('SELECT data FROM notifications WHERE id = ?', id);
-    return row ? parse<Notification>(row.data) : undefined;
+  getNotification(...args: Parameters<SqliteNotifications['getNotification']>) {
+    return this.notifications.getNotification(...args);
   }
-  async findNotificationByIdempotencyKey(key: string) {
-    const row = this.get('SELECT data FROM notifications WHERE idempotency_key = ?', key);
-    return row ? parse<Notification>(row.data) : undefined;
+  findNotificationByIdempotencyKey(
+    ...args: Parameters<SqliteNotifications['findNotificationByIdempotencyKey']>
+  ) {
+    return this.notifications.findNotificationByIdempotencyKey(...args);
   }
-  async listNotifications(query: NotificationQuery) {
-    return this.all(
-      `SELECT data FROM notifications
-       WHERE (? IS NULL OR contact_id = ?) AND (? IS NULL OR category = ?) AND (? IS NULL OR id > ?)
-       ORDER BY id LIMIT ?`,
-      ...[query.contactId, query.category, query.after].flatMap((value) => [
-        value ?? null,
-        value ?? null,
-      ]),
-      query.limit,
-    ).map((row) => parse<Notification>(row.data));
+  listNotifications(...args: Parameters<SqliteNotifications['listNotifications']>) {
+    return this.notifications.listNotifications(...args);
   }
-  async countNotificationsSent(contactId: string, category: string, since: string) {
-    const row = this.get(
-      'SELECT count(*) AS count FROM notifications WHERE contact_id = ? AND category = ? AND sent_at > ?',
-      contactId,
-      category,
-      since,
-    );
-    return Number(row?.count ?? 0);
+  countNotificationsSent(...args: Parameters<SqliteNotifications['countNotificationsSent']>) {
+    return this.notifications.countNotificationsSent(...args);
   }
-  async findNotificationAwaitingReply(conversationId: string, since: string) {
-    const row = this.get(
-      `SELECT data FROM notifications
-       WHERE conversation_id = ? AND sent_at >= ? AND reply_message_id IS NULL
-       ORDER BY sent_at DESC, id DESC LIMIT 1`,
-      conversationId,
-      since,
-    );
-    return row ? parse<Notification>(row.data) : undefined;
+  findNotificationAwaitingReply(
+    ...args: Parameters<SqliteNotifications['findNotificationAwaitingReply']>
+  ) {
+    return this.notifications.findNotificationAwaitingReply(...args);
   }
-  async getNotificationPreferences(contactId: string) {
-    const row = this.get(
-      'SELECT data FROM notification_preferences WHERE contact_id = ?',
-      contactId,
-    );
-    return row ? parse<NotificationPreferences>(row.data) : undefined;
+  getNotificationPreferences(
+    ...args: Parameters<SqliteNotifications['getNotificationPreferences']>
+  ) {
+    return this.notifications.getNotificationPreferences(...args);
   }
 }
 
@@ -706,45 +683,16 @@ class Transaction extends Queries implements StoreTransaction {
   discardAnalytics(): void {
     this.analytics.clear();
   }
-  async insertNotification(notification: Notification) {
-    const key = notification.idempotencyKey;
-    if (key !== null && this.get('SELECT 1 FROM notifications WHERE idempotency_key = ?', key))
-      throw new StoreConstraintError(
-        'notification_idempotency_key',
-        `a notification with idempotencyKey ${key} exists`,
-      );
-    this.run(
-      `INSERT INTO notifications (id, contact_id, category, conversation_id, sent_at, reply_message_id, idempotency_key, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      notification.id,
-      notification.contactId,
-      notification.category,
-      notification.conversationId,
-      notification.sentAt,
-      notification.replyMessageId,
-      key,
-      json(notification),
-    );
+  insertNotification(...args: Parameters<SqliteNotifications['insertNotification']>) {
+    return this.notifications.insertNotification(...args);
   }
-  async updateNotification(notification: Notification) {
-    this.run(
-      `UPDATE notifications SET contact_id = ?, category = ?, conversation_id = ?, sent_at = ?,
-       reply_message_id = ?, data = ? WHERE id = ?`,
-      notification.contactId,
-      notification.category,
-      notification.conversationId,
-      notification.sentAt,
-      notification.replyMessageId,
-      json(notification),
-      notification.id,
-    );
+  updateNotification(...args: Parameters<SqliteNotifications['updateNotification']>) {
+    return this.notifications.updateNotification(...args);
   }
-  async putNotificationPreferences(contactId: string, preferences: NotificationPreferences) {
-    this.run(
-      'INSERT INTO notification_preferences (contact_id, data) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET data = excluded.data',
-      contactId,
-      json(preferences),
-    );
+  putNotificationPreferences(
+    ...args: Parameters<SqliteNotifications['putNotificationPreferences']>
+  ) {
+    return this.notifications.putNotificationPreferences(...args);
   }
 }
 
