@@ -289,23 +289,24 @@ export function createSubscriptionDeliveries(
         body,
         timestamp: options.clock.now(),
         timeoutMs: options.timeoutMs,
-      }).then((outcome) => {
-        log(delivery, outcome, sentAt);
-        settle(delivery, outcome, probe);
-      }),
+      }).then((outcome) => settle(delivery, outcome, probe, sentAt)),
     );
   }
 
-  function log(delivery: Delivery, outcome: WebhookOutcome, sentAt: number): void {
-    const at = now();
-    const givesUp =
-      !outcome.ok && at - (delivery.firstFailureAt ?? at) >= options.retry.giveUpAfterMs;
+  /** One request in the delivery log (`GET /v1/webhooks/:id/deliveries`). */
+  function log(
+    delivery: Delivery,
+    outcome: WebhookOutcome,
+    kind: WebhookDeliveryAttempt['outcome'],
+    sentAt: number,
+    at: number,
+  ): void {
     recent.push({
       webhookId: delivery.messageId,
       eventIds: delivery.entries.map((entry) => entry.event.id),
       eventTypes: [...new Set(delivery.entries.map((entry) => entry.event.type))],
       at: new Date(sentAt).toISOString(),
-      outcome: outcome.ok ? 'delivered' : givesUp ? 'dead_lettered' : 'failed',
+      outcome: kind,
       attempt: delivery.attempts + 1,
       statusCode: outcome.statusCode ?? null,
       latencyMs: Math.max(0, at - sentAt),
@@ -314,9 +315,24 @@ export function createSubscriptionDeliveries(
     if (recent.length > recentLimit) recent.splice(0, recent.length - recentLimit);
   }
 
-  function settle(delivery: Delivery, outcome: WebhookOutcome, probe: boolean): void {
-    if (closed) return;
+  function settle(
+    delivery: Delivery,
+    outcome: WebhookOutcome,
+    probe: boolean,
+    sentAt: number,
+  ): void {
     const at = now();
+    // a delivery failing since longer than giveUpAfterMs is dead-lettered
+    const givesUp =
+      !outcome.ok && at - (delivery.firstFailureAt ?? at) >= options.retry.giveUpAfterMs;
+    log(
+      delivery,
+      outcome,
+      outcome.ok ? 'delivered' : givesUp ? 'dead_lettered' : 'failed',
+      sentAt,
+      at,
+    );
+    if (closed) return;
     inFlight -= 1;
     options.metrics.webhookDeliveries.inc({ outcome: outcome.ok ? 'delivered' : 'failed' });
     if (outcome.ok) {
@@ -330,7 +346,7 @@ export function createSubscriptionDeliveries(
     delivery.attempts += 1;
     delivery.firstFailureAt ??= at;
     delivery.lastError = outcome.error;
-    if (at - delivery.firstFailureAt >= options.retry.giveUpAfterMs) {
+    if (givesUp) {
       complete(delivery, outcome.error);
       return;
     }
