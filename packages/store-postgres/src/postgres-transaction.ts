@@ -28,6 +28,7 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import { analyticsStatements } from './postgres-analytics.js';
+import { notificationWrites } from './postgres-notifications.js';
 import {
   json,
   Queries,
@@ -759,40 +760,12 @@ export class Transaction extends Queries implements StoreTransaction {
     await this.run('DELETE FROM analytics_bins');
   }
   async insertNotification(notification: Notification) {
-    await this.run(
-      `INSERT INTO notifications (id, contact_id, category, conversation_id, sent_at, reply_message_id, idempotency_key, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        notification.id,
-        notification.contactId,
-        notification.category,
-        notification.conversationId,
-        notification.sentAt,
-        notification.replyMessageId,
-        notification.idempotencyKey,
-        json(notification),
-      ],
-    );
+    await this.run(...notificationWrites.insert(notification));
   }
   async updateNotification(notification: Notification) {
-    await this.run(
-      `UPDATE notifications SET contact_id = $1, category = $2, conversation_id = $3, sent_at = $4,
-       reply_message_id = $5, data = $6 WHERE id = $7`,
-      [
-        notification.contactId,
-        notification.category,
-        notification.conversationId,
-        notification.sentAt,
-        notification.replyMessageId,
-        json(notification),
-        notification.id,
-      ],
-    );
+    await this.run(...notificationWrites.update(notification));
   }
   async putNotificationPreferences(contactId: string, preferences: NotificationPreferences) {
-    await this.run(
-      'INSERT INTO notification_preferences (contact_id, data) VALUES ($1, $2) ON CONFLICT (contact_id) DO UPDATE SET data = excluded.data',
-      [contactId, json(preferences)],
-    );
+    await this.run(...notificationWrites.putPreferences(contactId, preferences));
   }
 }
