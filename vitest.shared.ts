@@ -1,5 +1,5 @@
 import { defaultClientConditions, defaultServerConditions } from 'vite';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { RunStatusReporter } from './vitest-run-status-reporter.js';
 
 /**
@@ -14,6 +14,8 @@ export const sharedConfig = defineConfig({
   resolve: { conditions: ['@threadline/source', ...defaultClientConditions] },
   ssr: { resolve: { conditions: ['@threadline/source', ...defaultServerConditions] } },
   test: {
+    // compiled output is never a test file (Vitest 4 no longer leaves `dist` out by itself)
+    exclude: [...configDefaults.exclude, '**/dist/**'],
     reporters: ['default', 'json', new RunStatusReporter()],
     outputFile: { json: './.vitest-report.json' },
     testTimeout: 20_000,

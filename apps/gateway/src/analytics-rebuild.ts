@@ -1,4 +1,5 @@
-import { rebuildAnalytics } from '@threadline/engine';
+import { randomUUID } from 'node:crypto';
+import { createAnalyticsProjector } from '@threadline/engine';
 import { loadConfig } from './config.js';
 import { createMetrics } from './metrics.js';
 import { createGatewayStore } from './scale-out.js';
@@ -12,7 +13,8 @@ const config = await loadConfig();
 const store = createGatewayStore(config, createMetrics());
 const started = performance.now();
 try {
-  const { events, conversations } = await rebuildAnalytics(store);
+  const projector = createAnalyticsProjector({ store, token: randomUUID() });
+  const { events, conversations } = await projector.rebuild();
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
     `analytics rebuilt from ${events} events (${conversations} conversations) in ${seconds} s`,

@@ -328,6 +328,7 @@ export function createApp(input: GatewayConfigInput = {}): ThreadlineApp {
       }, 2_000);
       force.unref();
       await runner?.stop();
+      await engine.stop();
       await dispatcher.stop();
       for (const connector of connectors.values()) await connector.stop?.().catch(() => {});
       await Promise.all(closing);

@@ -10,6 +10,7 @@ import type {
 } from '@threadline/schema';
 import { createAnalytics } from './analytics/analytics-api.js';
 import type { RollupDeltas } from './analytics/fold-event.js';
+import { createAnalyticsProjector } from './analytics/projector.js';
 import { type BackoffPolicy, defaultSendBackoff } from './backoff.js';
 import { createIdGenerator, systemClock } from './clock.js';
 import { reopenOnRequest, resolveConversation as resolve } from './conversations.js';
@@ -70,9 +71,12 @@ export interface EngineOptions {
   /** Called with the events of every commit, in cursor order, after the commit. */
   onCommitted?: (events: ThreadlineEvent[]) => void;
   log?: EngineLog;
-  /** Analytics rollups written with the events (default true; off only to measure their cost). */
+  /**
+   * Analytics rollups folded from the event log after each commit, in transactions of their
+   * own (default true; off only to measure their cost).
+   */
   analytics?: boolean;
-  /** Called after each commit with its analytics deltas, one per sample (live metrics). */
+  /** Called after each analytics fold with its deltas, one per sample (live metrics). */
   onAnalytics?: (deltas: RollupDeltas) => void;
   /** Notification defaults (`THREADLINE_NOTIFY_*`); unset ones take the built-in defaults. */
   notifications?: Partial<NotificationDefaults>;
@@ -94,14 +98,25 @@ export function createEngine(options: EngineOptions) {
   const queue: JobQueue = options.queue ?? createStoreJobQueue(store);
   const connectors = () =>
     typeof options.connectors === 'function' ? options.connectors() : options.connectors;
+  const log = options.log ?? (() => {});
+  const projector =
+    options.analytics === false
+      ? undefined
+      : createAnalyticsProjector({
+          store,
+          token: ids.next(),
+          onDeltas: options.onAnalytics,
+          log,
+        });
   const work = createUnitOfWork({
     store,
     clock,
     ids,
     queue,
-    onCommitted: options.onCommitted,
-    analytics: options.analytics,
-    onAnalytics: options.onAnalytics,
+    onCommitted: (events) => {
+      projector?.notify(events);
+      options.onCommitted?.(events);
+    },
   });
   const context: EngineContext = {
     ...work,
@@ -116,7 +131,7 @@ export function createEngine(options: EngineOptions) {
     backoff: options.sendBackoff ?? defaultSendBackoff,
     inboxId: options.inboxId ?? 'default',
     random: options.random ?? Math.random,
-    log: options.log ?? (() => {}),
+    log,
     connectors,
     notificationDefaults: { ...defaultNotificationDefaults, ...options.notifications },
   };
@@ -134,7 +149,9 @@ export function createEngine(options: EngineOptions) {
     connectors,
     relayOutbox: context.relayOutbox,
     switchboard: context.switchboard,
-    analytics: createAnalytics(store),
+    analytics: createAnalytics(store, projector),
+    /** Stops background work that is not a job (the analytics fold); resolves when it is idle. */
+    stop: async () => projector?.stop(),
     notifications: createNotifications(context),
     ...jobs,
 

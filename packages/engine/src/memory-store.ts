@@ -8,7 +8,7 @@ import type {
   NotificationPreferences,
   ThreadlineEvent,
 } from '@threadline/schema';
-import type { AnalyticsChange } from './analytics/analytics-types.js';
+import type { AnalyticsChange, AnalyticsCursor } from './analytics/analytics-types.js';
 import { applyMemoryAnalytics, clearMemoryAnalytics } from './analytics/memory-analytics.js';
 import {
   addressKey,
@@ -256,8 +256,11 @@ class MemoryTransaction extends MemoryReader implements StoreTransaction {
   async putControl(control: ControlRecord) {
     this.data().control.set(control.conversationId, copy(control));
   }
-  async applyAnalytics(change: AnalyticsChange) {
-    applyMemoryAnalytics(this.analyticsData(), change);
+  async claimAnalyticsCursor() {
+    return { ...(this.analyticsData().cursor ?? { cursor: 0, token: '' }) };
+  }
+  async applyAnalytics(change: AnalyticsChange, to: AnalyticsCursor) {
+    applyMemoryAnalytics(this.analyticsData(), change, to);
   }
   async clearAnalytics() {
     clearMemoryAnalytics(this.analyticsData());

@@ -1,6 +1,4 @@
 import type { EventData, EventType, ThreadlineEvent } from '@threadline/schema';
-import type { RollupDeltas } from './analytics/fold-event.js';
-import { foldEvents } from './analytics/fold-events.js';
 import type { JobQueue } from './job-queue.js';
 import type { Clock, IdGenerator, Job, NewJob, Store, StoreTransaction } from './ports.js';
 
@@ -29,25 +27,18 @@ export function createUnitOfWork(options: {
   ids: IdGenerator;
   queue: JobQueue;
   onCommitted?: ((events: ThreadlineEvent[]) => void) | undefined;
-  /** Fold each transaction's events into the analytics rollups, in that transaction. Default on. */
-  analytics?: boolean | undefined;
-  /** Called after each commit with its analytics deltas, one per sample (live metrics). */
-  onAnalytics?: ((deltas: RollupDeltas) => void) | undefined;
 }) {
   const { store, clock, ids, queue } = options;
 
   async function transact<T>(work: (unit: Unit) => Promise<T>): Promise<T> {
     let committed: Unit | undefined;
-    let deltas: RollupDeltas | undefined;
     const result = await store.write(async (tx) => {
       const unit: Unit = { tx, events: [], now: clock.now(), jobs: [], completed: [] };
       const value = await work(unit);
-      if (options.analytics !== false) deltas = await foldEvents(tx, unit.events);
       committed = unit;
       return value;
     });
     if (committed && committed.events.length > 0) options.onCommitted?.(committed.events);
-    if (committed && deltas) options.onAnalytics?.(deltas);
     if (committed && !queue.inStore) await handOver(committed.jobs, committed.completed);
     return result;
   }

@@ -313,10 +313,10 @@ export class Queries implements StoreReader {
     );
     return row ? (row.data as ControlRecord) : undefined;
   }
-  /** Locked inside a transaction, as the conversation's control is. */
+  /** Not locked: only the holder of the analytics cursor's lock writes them. */
   async getAnalyticsStates(conversationIds: string[]) {
     if (conversationIds.length === 0) return [];
-    return (await this.runBeside(statesSql(this.lock), [conversationIds])).map(toState);
+    return (await this.runBeside(statesSql(''), [conversationIds])).map(toState);
   }
   async readAnalytics(query: AnalyticsQuery) {
     const reads = analyticsReads(query);

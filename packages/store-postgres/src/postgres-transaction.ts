@@ -1,5 +1,6 @@
 import type {
   AnalyticsChange,
+  AnalyticsCursor,
   ApiKeyRecord,
   ContactRecord,
   ControlRecord,
@@ -15,7 +16,6 @@ import type {
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
-import { AnalyticsBuffer } from '@threadline/engine';
 import type {
   Address,
   Conversation,
@@ -133,8 +133,6 @@ const messageRow = (message: Message) => [
 export class Transaction extends Queries implements StoreTransaction {
   private pending: BufferedEvent[] = [];
   private writes: DeferredWrite[] = [];
-  /** Analytics states and rollup deltas, written with the events at commit. */
-  private readonly analytics = new AnalyticsBuffer();
   /** Contacts read with their identity, locked, not written since. */
   private readonly contacts = new Map<string, ContactRecord>();
   /** Latest outbound message per conversation, read with the conversation, not written since. */
@@ -257,7 +255,6 @@ export class Transaction extends Queries implements StoreTransaction {
   adoptEvents(other: Transaction): void {
     this.pending.push(...other.pending);
     other.pending = [];
-    this.analytics.adopt(other.analytics);
   }
 
   /**
@@ -292,8 +289,6 @@ export class Transaction extends Queries implements StoreTransaction {
    * cursor the transaction appended.
    */
   async commit(): Promise<number | undefined> {
-    for (const write of analyticsStatements(this.analytics.take()))
-      await this.defer(write.key, write.sql, write.values);
     // the last writes go in the same round trip, ahead of the events, when they can be inlined
     let writes = '';
     if (this.connection.inline) {
@@ -745,19 +740,26 @@ export class Transaction extends Queries implements StoreTransaction {
       [control.conversationId, json(control)],
     );
   }
-  /** States this transaction holds first, then the stored ones (locked). */
-  override async getAnalyticsStates(conversationIds: string[]) {
-    const { states, rest } = this.analytics.held(conversationIds);
-    return [...states, ...(await super.getAnalyticsStates(rest))];
+  /** The analytics' position, row-locked until this transaction ends (or undefined if held). */
+  async claimAnalyticsCursor(options: { wait: boolean }) {
+    const row = await this.one(
+      `SELECT cursor, token FROM analytics_cursor WHERE id = 1 FOR UPDATE${options.wait ? '' : ' SKIP LOCKED'}`,
+    );
+    return row ? { cursor: Number(row.cursor), token: String(row.token) } : undefined;
   }
-  async applyAnalytics(change: AnalyticsChange) {
-    this.analytics.add(change);
+  async applyAnalytics(change: AnalyticsChange, to: AnalyticsCursor) {
+    for (const write of analyticsStatements(change))
+      await this.defer(write.key, write.sql, write.values);
+    await this.defer('analytics_cursor', 'UPDATE analytics_cursor SET cursor = $1, token = $2', [
+      to.cursor,
+      to.token,
+    ]);
   }
   async clearAnalytics() {
-    this.analytics.clear();
     await this.run('DELETE FROM analytics_conversations');
     await this.run('DELETE FROM analytics_counters');
     await this.run('DELETE FROM analytics_bins');
+    await this.run("UPDATE analytics_cursor SET cursor = 0, token = ''");
   }
   async insertNotification(notification: Notification) {
     await this.run(...notificationWrites.insert(notification));

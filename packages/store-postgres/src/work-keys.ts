@@ -105,12 +105,6 @@ export const workKeys: Partial<Record<keyof StoreTransaction, KeyRule>> = {
   putControl: {
     keys: (record: { conversationId: string }) => [conversation(record.conversationId)],
   },
-  // analytics: the states of the conversations the events touch; rollup deltas only add up
-  getAnalyticsStates: { keys: (ids: string[]) => ids.map(conversation) },
-  applyAnalytics: {
-    keys: (change: { states: { conversationId: string }[] }) =>
-      change.states.map((state) => conversation(state.conversationId)),
-  },
   // Notifications: the row by its id; the lookups by key or conversation claim what they
   // searched by, then the notification they found.
   getNotification: { keys: (id: string) => [notification(id)], resultKeys: ofNotification },

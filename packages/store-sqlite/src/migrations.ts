@@ -179,6 +179,16 @@ export const migrations: string[] = [
   CREATE INDEX notifications_by_conversation ON notifications (conversation_id, sent_at);
   CREATE TABLE notification_preferences (contact_id TEXT PRIMARY KEY, data TEXT NOT NULL);
   `,
+  // the analytics fold the event log after commits: how far they have folded (the rollups
+  // of an older version were written with the events, so they start at the end of the log)
+  `
+  CREATE TABLE analytics_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    cursor INTEGER NOT NULL,
+    token TEXT NOT NULL
+  );
+  INSERT INTO analytics_cursor (id, cursor, token) SELECT 1, COALESCE(MAX(cursor), 0), '' FROM events;
+  `,
 ];
 
 export function migrate(db: Database.Database): number {

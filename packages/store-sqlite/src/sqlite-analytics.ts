@@ -1,5 +1,6 @@
 import type {
   AnalyticsChange,
+  AnalyticsCursor,
   AnalyticsQuery,
   AnalyticsRows,
   BinRow,
@@ -62,7 +63,22 @@ const addBin = `INSERT INTO analytics_bins (hour, channel, integration_id, metri
   VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (hour, channel, integration_id, metric, bin) DO UPDATE SET count = count + excluded.count`;
 
-export function applySqliteAnalytics(prepare: Prepare, change: AnalyticsChange): void {
+/** The position of the analytics in the event log (one row; the writer holds the only lock). */
+export function sqliteAnalyticsCursor(prepare: Prepare): AnalyticsCursor {
+  const row = prepare('SELECT cursor, token FROM analytics_cursor WHERE id = 1').get() as
+    | Row
+    | undefined;
+  return { cursor: Number(row?.cursor ?? 0), token: String(row?.token ?? '') };
+}
+
+export function applySqliteAnalytics(
+  prepare: Prepare,
+  change: AnalyticsChange,
+  to: AnalyticsCursor,
+): void {
+  prepare(
+    'INSERT INTO analytics_cursor (id, cursor, token) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET cursor = excluded.cursor, token = excluded.token',
+  ).run(to.cursor, to.token);
   const state = prepare(putState);
   for (const row of change.states) state.run(row.conversationId, JSON.stringify(row));
   const counter = prepare(addCounter);
@@ -83,6 +99,7 @@ export function applySqliteAnalytics(prepare: Prepare, change: AnalyticsChange):
 }
 
 export function clearSqliteAnalytics(prepare: Prepare): void {
+  prepare("UPDATE analytics_cursor SET cursor = 0, token = ''").run();
   prepare('DELETE FROM analytics_conversations').run();
   prepare('DELETE FROM analytics_counters').run();
   prepare('DELETE FROM analytics_bins').run();

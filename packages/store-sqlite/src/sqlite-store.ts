@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   AnalyticsChange,
+  AnalyticsCursor,
   AnalyticsQuery,
   ApiKeyRecord,
   ContactRecord,
@@ -22,7 +23,6 @@ import type {
   WebhookProgress,
   WebhookSubscription,
 } from '@threadline/engine';
-import { AnalyticsBuffer } from '@threadline/engine';
 import type {
   Address,
   Conversation,
@@ -39,6 +39,7 @@ import {
   applySqliteAnalytics,
   clearSqliteAnalytics,
   readSqliteAnalytics,
+  sqliteAnalyticsCursor,
   sqliteAnalyticsStates,
 } from './sqlite-analytics.js';
 import { type SqliteNotifications, sqliteNotifications } from './sqlite-notifications.js';
@@ -661,27 +662,14 @@ class Transaction extends Queries implements StoreTransaction {
       json(control),
     );
   }
-  /** Analytics of the group commit's works, written once before it commits. */
-  private readonly analytics = new AnalyticsBuffer();
-  override async getAnalyticsStates(conversationIds: string[]) {
-    const { states, rest } = this.analytics.held(conversationIds);
-    return [...states, ...(await super.getAnalyticsStates(rest))];
+  async claimAnalyticsCursor() {
+    return sqliteAnalyticsCursor((sql) => this.statement(sql));
   }
-  async applyAnalytics(change: AnalyticsChange) {
-    this.analytics.add(change);
+  async applyAnalytics(change: AnalyticsChange, to: AnalyticsCursor) {
+    applySqliteAnalytics((sql) => this.statement(sql), change, to);
   }
   async clearAnalytics() {
-    this.analytics.clear();
     clearSqliteAnalytics((sql) => this.statement(sql));
-  }
-  /** Writes the held analytics (just before COMMIT). */
-  flushAnalytics(): void {
-    if (!this.analytics.empty)
-      applySqliteAnalytics((sql) => this.statement(sql), this.analytics.take());
-  }
-  /** Drops them (ROLLBACK). */
-  discardAnalytics(): void {
-    this.analytics.clear();
   }
   insertNotification(...args: Parameters<SqliteNotifications['insertNotification']>) {
     return this.notifications.insertNotification(...args);
@@ -784,11 +772,9 @@ export function createSqliteStore(settings: SqliteStoreSettings): Store {
     try {
       const values: unknown[] = [];
       for (const item of items) values.push(await item.work(transaction));
-      transaction.flushAnalytics();
       commit.run();
       return values;
     } catch (error) {
-      transaction.discardAnalytics();
       if (writer.inTransaction) rollback.run();
       throw error;
     }

@@ -113,9 +113,28 @@ export interface AnalyticsReader {
   readAnalytics(query: AnalyticsQuery): Promise<AnalyticsRows>;
 }
 
-/** What a store writes for the analytics, inside the transaction that appends the events. */
+/**
+ * How far the analytics have folded the event log: every event up to `cursor` is in the
+ * states and rollups. `token` names the projector that wrote it (its cache of states is good
+ * only while the stored position is its own).
+ */
+export interface AnalyticsCursor {
+  cursor: number;
+  token: string;
+}
+
+/**
+ * What a store writes for the analytics: the projector's transaction, which folds the events
+ * after the cursor and moves the cursor with its writes.
+ */
 export interface AnalyticsWriter {
-  applyAnalytics(change: AnalyticsChange): Promise<void>;
-  /** Drops every state and rollup (a rebuild starts from nothing). */
+  /**
+   * The stored position, held by this transaction until it ends (a row lock on PostgreSQL).
+   * `wait: false`: undefined at once when another transaction holds it.
+   */
+  claimAnalyticsCursor(options: { wait: boolean }): Promise<AnalyticsCursor | undefined>;
+  /** Writes states and adds deltas, and moves the position to `to`, in this transaction. */
+  applyAnalytics(change: AnalyticsChange, to: AnalyticsCursor): Promise<void>;
+  /** Drops every state and rollup and the position (a rebuild starts from nothing). */
   clearAnalytics(): Promise<void>;
 }

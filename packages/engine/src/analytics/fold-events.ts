@@ -1,7 +1,6 @@
 import type {
   AnalyticsChange,
   AnalyticsReader,
-  AnalyticsWriter,
   ConversationAnalytics,
   CounterDelta,
   HistogramDelta,
@@ -66,50 +65,57 @@ export function combineDeltas(
   return { counters: sorted(counters), bins: sorted(bins) };
 }
 
+/** A state's copy (its one array copied too): cheaper than a structured clone. */
+export const copyState = (state: ConversationAnalytics): ConversationAnalytics => ({
+  ...state,
+  channels: [...state.channels],
+});
+
+/** Whether two states are the same (every field is a primitive but `channels`). */
+function sameState(a: ConversationAnalytics, b: ConversationAnalytics): boolean {
+  for (const key in a) {
+    if (key === 'channels') continue;
+    if (a[key as keyof ConversationAnalytics] !== b[key as keyof ConversationAnalytics])
+      return false;
+  }
+  return a.channels.length === b.channels.length && a.channels.every((c, i) => b.channels[i] === c);
+}
+
 /**
  * Folds `events` into the states `states` holds (loading the missing ones from `tx`) and
- * returns the change to write: the states the events touched and the combined deltas.
+ * returns the change to write: the states the events changed (most messages change none) and
+ * the deltas summed per row, and the deltas one by one (each duration its own sample, for
+ * live metrics).
  */
 export async function foldBatch(
   tx: AnalyticsReader,
   events: readonly LogEvent[],
   states: Map<string, ConversationAnalytics> = new Map(),
-  /** Sum the deltas per row (false: only add the day rows; a buffering store sums them). */
-  combine = true,
-): Promise<AnalyticsChange & { raw: RollupDeltas }> {
+): Promise<AnalyticsChange & { raw: RollupDeltas; touched: ConversationAnalytics[] }> {
   const touched = new Set<string>();
   for (const event of events) for (const id of conversationIdsOf(event)) if (id) touched.add(id);
   const missing = [...touched].filter((id) => !states.has(id));
   if (missing.length > 0)
     for (const state of await tx.getAnalyticsStates(missing))
       states.set(state.conversationId, state);
-  const out: RollupDeltas = { counters: [], bins: [] };
-  for (const event of events) {
-    foldEvent(event, states, out);
-    if (event.type === 'conversation.opened') touched.add(conversationIdsOf(event)[0]!);
+  const before = new Map<string, ConversationAnalytics>();
+  for (const id of touched) {
+    const state = states.get(id);
+    if (state) before.set(id, copyState(state));
   }
+  const out: RollupDeltas = { counters: [], bins: [] };
+  for (const event of events) foldEvent(event, states, out);
+  const folded = [...touched].flatMap((id) => {
+    const state = states.get(id);
+    return state ? [state] : [];
+  });
   return {
-    states: [...touched].flatMap((id) => {
-      const state = states.get(id);
-      return state ? [state] : [];
+    states: folded.filter((state) => {
+      const was = before.get(state.conversationId);
+      return !was || !sameState(was, state);
     }),
-    ...(combine
-      ? combineDeltas(out)
-      : { counters: out.counters.flatMap(withDayRows), bins: out.bins.flatMap(withDayRows) }),
+    touched: folded,
+    ...combineDeltas(out),
     raw: out,
   };
-}
-
-/**
- * The rollups of events appended in this transaction, written in it (before it commits).
- * Returns the deltas one by one (each duration its own sample), for live metrics.
- */
-export async function foldEvents(
-  tx: AnalyticsReader & AnalyticsWriter,
-  events: readonly LogEvent[],
-): Promise<RollupDeltas | undefined> {
-  if (events.length === 0) return undefined;
-  const { raw, ...change } = await foldBatch(tx, events, new Map(), false);
-  if (change.states.length > 0 || change.counters.length > 0) await tx.applyAnalytics(change);
-  return raw;
 }

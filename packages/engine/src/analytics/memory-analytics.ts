@@ -1,5 +1,6 @@
 import type {
   AnalyticsChange,
+  AnalyticsCursor,
   AnalyticsQuery,
   AnalyticsRows,
   BinRow,
@@ -13,12 +14,15 @@ export interface MemoryAnalyticsData {
   states: Map<string, ConversationAnalytics>;
   counters: Map<string, CounterDelta>;
   bins: Map<string, CounterDelta & { bin: number }>;
+  /** How far the event log is folded (absent in data written before the projector). */
+  cursor?: AnalyticsCursor;
 }
 
 export const createMemoryAnalyticsData = (): MemoryAnalyticsData => ({
   states: new Map(),
   counters: new Map(),
   bins: new Map(),
+  cursor: { cursor: 0, token: '' },
 });
 
 const keyOf = (row: { hour: string; channel: string; integrationId: string; metric: string }) =>
@@ -35,7 +39,12 @@ export function memoryAnalyticsStates(data: MemoryAnalyticsData, ids: string[]) 
   });
 }
 
-export function applyMemoryAnalytics(data: MemoryAnalyticsData, change: AnalyticsChange): void {
+export function applyMemoryAnalytics(
+  data: MemoryAnalyticsData,
+  change: AnalyticsChange,
+  to: AnalyticsCursor,
+): void {
+  data.cursor = { ...to };
   for (const state of change.states) data.states.set(state.conversationId, structuredClone(state));
   for (const delta of change.counters) {
     const key = keyOf(delta);
@@ -57,6 +66,7 @@ export function applyMemoryAnalytics(data: MemoryAnalyticsData, change: Analytic
 }
 
 export function clearMemoryAnalytics(data: MemoryAnalyticsData): void {
+  data.cursor = { cursor: 0, token: '' };
   data.states.clear();
   data.counters.clear();
   data.bins.clear();

@@ -1,6 +1,6 @@
 import type { Channel } from '@threadline/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { foldEvents } from '../analytics/fold-events.js';
+import { createEngine } from '../engine.js';
 import { createEngineHarness, type StoreFactory, text } from './engine-harness.js';
 
 type Harness = Awaited<ReturnType<typeof createEngineHarness>>;
@@ -172,6 +172,41 @@ export function testAnalytics(name: string, factory: StoreFactory): void {
       expect(split.resolution).toEqual(duration(2, 900, 600, 1200, 600, 1200));
     });
 
+    it('folds each event once when engines on one store take turns, and resumes after a restart', async () => {
+      await harness.store.close();
+      // this engine commits and folds nothing: the folders below take turns at its events
+      harness = await createEngineHarness(factory, { analytics: false });
+      const folder = () =>
+        createEngine({ store: harness.store, clock: harness.clock, connectors: new Map() });
+      const [one, two] = [folder(), folder()];
+      at('2026-03-01T09:00:00.000Z');
+      const first = await harness.inbound(harness.sms, '+14155550180', 'My order is late');
+      const contactId = first.message!.contactId;
+      await one.analytics.catchUp();
+      at('2026-03-01T09:01:30.000Z');
+      await reply(contactId);
+      // the position moves past what `one` holds in memory: it must read the states again
+      await two.analytics.catchUp();
+      at('2026-03-01T09:03:00.000Z');
+      await harness.inbound(harness.sms, '+14155550180', 'Any news?');
+      at('2026-03-01T09:03:30.000Z');
+      await reply(contactId);
+      const summary = await one.analytics.summary(day);
+      expect(summary.firstResponse).toEqual(duration(1, 90, 90, 90, 90, 90));
+      expect(summary.response).toEqual(duration(2, 60, 30, 90, 30, 90));
+      // folded by no one before a restart: the position in the store says where to go on
+      at('2026-03-01T09:10:00.000Z');
+      await harness.engine.resolveConversation(first.conversationId!);
+      await one.stop();
+      await two.stop();
+      const restarted = folder();
+      const after = await restarted.analytics.summary(day);
+      expect(after.conversations).toMatchObject({ opened: 1, resolved: 1, messagesReceived: 2 });
+      expect(after.resolution).toEqual(duration(1, 600, 600, 600, 600, 600));
+      await restarted.analytics.rebuild();
+      expect(await restarted.analytics.summary(day)).toEqual(after);
+    });
+
     it('rebuilds from the event log the figures the rollups kept as events committed', async () => {
       await journey();
       await harness.inbound(harness.telegram, '4242', 'hello from telegram');
@@ -246,27 +281,24 @@ export function testAnalytics(name: string, factory: StoreFactory): void {
       await harness.store.write(async (tx) => {
         const append = (type: string, data: Record<string, unknown>) =>
           tx.appendEvent(type as never, data as never, time, `notification-event-${++next}`);
-        const events = [
-          await append('notification.sent', {
-            notification: { id: 'n1', status: 'sent', channel: 'sms', contactId: 'c1' },
-            message: { id: 'm1', channel: 'sms', conversationId: 'x' },
-          }),
-          await append('notification.sent', {
-            notification: { id: 'n2', status: 'sent', channel: 'whatsapp', contactId: 'c2' },
-            message: { id: 'm2', channel: 'whatsapp', conversationId: 'y' },
-          }),
-          await append('notification.suppressed', {
-            notification: { id: 'n3', status: 'suppressed', reason: 'quiet_hours', channel: 'sms' },
-          }),
-          await append('notification.suppressed', {
-            notification: { id: 'n4', status: 'suppressed', reason: 'opted_out', channel: 'sms' },
-          }),
-          await append('notification.replied', {
-            notification: { id: 'n1', status: 'sent', channel: 'sms', contactId: 'c1' },
-            message: { id: 'm3', channel: 'telegram', conversationId: 'x' },
-          }),
-        ];
-        await foldEvents(tx, events);
+        await append('notification.sent', {
+          notification: { id: 'n1', status: 'sent', channel: 'sms', contactId: 'c1' },
+          message: { id: 'm1', channel: 'sms', conversationId: 'x' },
+        });
+        await append('notification.sent', {
+          notification: { id: 'n2', status: 'sent', channel: 'whatsapp', contactId: 'c2' },
+          message: { id: 'm2', channel: 'whatsapp', conversationId: 'y' },
+        });
+        await append('notification.suppressed', {
+          notification: { id: 'n3', status: 'suppressed', reason: 'quiet_hours', channel: 'sms' },
+        });
+        await append('notification.suppressed', {
+          notification: { id: 'n4', status: 'suppressed', reason: 'opted_out', channel: 'sms' },
+        });
+        await append('notification.replied', {
+          notification: { id: 'n1', status: 'sent', channel: 'sms', contactId: 'c1' },
+          message: { id: 'm3', channel: 'telegram', conversationId: 'x' },
+        });
       });
       const summary = await harness.engine.analytics.summary(day);
       expect(summary.notifications).toEqual({

@@ -1,0 +1,212 @@
+import type { ThreadlineEvent } from '@threadline/schema';
+import type { EngineLog } from '../engine-context.js';
+import type { Store } from '../ports.js';
+import type { AnalyticsCursor, ConversationAnalytics } from './analytics-types.js';
+import { conversationIdsOf, type RollupDeltas } from './fold-event.js';
+import { copyState, foldBatch } from './fold-events.js';
+
+export interface AnalyticsProjectorOptions {
+  store: Store;
+  /** Names this projector's writes of the position (its cache is good while they are the latest). */
+  token: string;
+  /** Called after each commit with its deltas, one per sample (live metrics). */
+  onDeltas?: ((deltas: RollupDeltas) => void) | undefined;
+  log?: EngineLog | undefined;
+  /** Events folded per transaction. */
+  pageSize?: number;
+  /** States kept in memory between transactions (oldest out first). */
+  cacheSize?: number;
+  /** How soon to try again when another instance holds the position. */
+  retryMs?: number;
+}
+
+export type AnalyticsProjector = ReturnType<typeof createAnalyticsProjector>;
+
+/**
+ * Keeps the analytics folded up to the end of the event log: after commits, in transactions of
+ * its own, so ingest and sends never wait for the rollups. Each transaction claims the stored
+ * position, folds the events after it and moves it with its writes: every event is folded once,
+ * on whichever instance gets there first, and a crash leaves the position where the last commit
+ * put it. The states it folded stay in memory (bounded) for as long as the stored position is
+ * the one it wrote, so a busy conversation costs no read per message.
+ */
+export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
+  const { store, token } = options;
+  const pageSize = options.pageSize ?? 2_000;
+  const cacheSize = options.cacheSize ?? 50_000;
+  const retryMs = options.retryMs ?? 50;
+  /** States as of `folded`, the position this projector last committed. */
+  const cache = new Map<string, ConversationAnalytics>();
+  let folded: number | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  /** Events this instance committed and the fold has not passed, in cursor order. */
+  let committed: ThreadlineEvent[] = [];
+  const maxQueued = pageSize * 10;
+
+  /**
+   * The events right after `after` from memory, when this instance committed them all: their
+   * cursors follow `after` without a gap, so no other instance's event lies between them. A
+   * gap (another instance wrote, a rolled-back sequence number) ends the run; undefined when
+   * the first event is not there (the log is read instead).
+   */
+  function fromMemory(after: number): ThreadlineEvent[] | undefined {
+    let start = 0;
+    while (start < committed.length && committed[start]!.cursor <= after) start++;
+    if (start > 0) committed = committed.slice(start);
+    let end = 0;
+    while (end < committed.length && end < pageSize && committed[end]!.cursor === after + 1 + end)
+      end++;
+    return end > 0 ? committed.slice(0, end) : undefined;
+  }
+
+  /**
+   * One transaction: the events after the stored position (a page), folded and written.
+   * Returns the position after it, whether more may follow, or undefined when another
+   * transaction holds the position (`wait: false`). Pure towards this closure until it commits:
+   * a group commit may run it twice.
+   */
+  async function step(wait: boolean): Promise<{ at: number; more: boolean } | undefined> {
+    const result = await store.write(async (tx) => {
+      const at = await tx.claimAnalyticsCursor({ wait });
+      if (!at) return undefined;
+      // the cached states are the stored ones only while the position is the one this wrote
+      const cached = at.token === token && at.cursor === folded;
+      const events = fromMemory(at.cursor) ?? (await tx.listEvents(at.cursor, pageSize));
+      if (events.length === 0) return { at, cached, states: undefined, raw: undefined };
+      const states = new Map<string, ConversationAnalytics>();
+      if (cached)
+        for (const event of events)
+          for (const id of conversationIdsOf(event)) {
+            const state = cache.get(id);
+            if (state && !states.has(id)) states.set(id, copyState(state));
+          }
+      const { raw, touched, ...change } = await foldBatch(tx, events, states);
+      const to: AnalyticsCursor = { cursor: events.at(-1)!.cursor, token };
+      await tx.applyAnalytics(change, to);
+      return { at: to, cached, states: touched, raw, more: events.length === pageSize };
+    });
+    if (!result) return undefined;
+    if (!result.states) return { at: result.at.cursor, more: false };
+    if (!result.cached) cache.clear();
+    for (const state of result.states) {
+      cache.delete(state.conversationId);
+      cache.set(state.conversationId, state);
+    }
+    for (const id of cache.keys()) {
+      if (cache.size <= cacheSize) break;
+      cache.delete(id);
+    }
+    folded = result.at.cursor;
+    if (result.raw) options.onDeltas?.(result.raw);
+    return { at: result.at.cursor, more: result.more ?? false };
+  }
+
+  function forget(): void {
+    cache.clear();
+    committed = [];
+    folded = undefined;
+  }
+
+  /** Folds until the log is done, or another instance holds the position (then later). */
+  async function drain(): Promise<void> {
+    try {
+      do {
+        again = false;
+        for (;;) {
+          const done = await step(false);
+          if (!done) {
+            retry ??= setTimeout(() => {
+              retry = undefined;
+              notify();
+            }, retryMs);
+            retry.unref?.();
+            break;
+          }
+          if (!done.more) break;
+        }
+      } while (again && !stopped);
+    } catch (error) {
+      forget();
+      if (!stopped)
+        options.log?.('error', 'analytics fold failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+    } finally {
+      running = undefined;
+    }
+  }
+
+  /** Events committed: fold them soon (once the running pass, if any, is done). */
+  function notify(events: readonly ThreadlineEvent[] = []): void {
+    if (stopped) return;
+    if (committed.length + events.length > maxQueued) committed = [];
+    else if (events.length > 0) {
+      const sorted = committed.length === 0 || committed.at(-1)!.cursor < events[0]!.cursor;
+      committed.push(...events);
+      if (!sorted) committed.sort((a, b) => a.cursor - b.cursor);
+    }
+    if (running) again = true;
+    else running = drain();
+  }
+
+  /** Resolves once every event committed before the call is folded (on any instance). */
+  async function catchUp(): Promise<void> {
+    const target = await store.read.latestCursor();
+    for (;;) {
+      while (running) await running;
+      if (folded !== undefined && folded >= target) return;
+      try {
+        const done = await step(true);
+        if (done && (done.at >= target || !done.more)) return;
+      } catch (error) {
+        forget();
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Rebuilds every state and rollup from the event log, in one transaction: what a definition
+   * change needs to be backfilled. The states stay in memory while the log is read (about
+   * 0.5 KB per conversation); readers see the old figures until it commits.
+   */
+  async function rebuild(
+    rebuildOptions: { pageSize?: number } = {},
+  ): Promise<{ events: number; conversations: number }> {
+    while (running) await running;
+    const size = rebuildOptions.pageSize ?? 5_000;
+    try {
+      return await store.write(async (tx) => {
+        await tx.claimAnalyticsCursor({ wait: true });
+        await tx.clearAnalytics();
+        const states = new Map<string, ConversationAnalytics>();
+        let after = 0;
+        let events = 0;
+        for (;;) {
+          const page = await tx.listEvents(after, size);
+          if (page.length === 0) break;
+          const { raw: _raw, touched: _touched, ...change } = await foldBatch(tx, page, states);
+          after = page.at(-1)!.cursor;
+          await tx.applyAnalytics(change, { cursor: after, token: `rebuild:${token}` });
+          events += page.length;
+          if (page.length < size) break;
+        }
+        return { events, conversations: states.size };
+      });
+    } finally {
+      forget();
+    }
+  }
+
+  /** No more passes; resolves when the running one is done. */
+  async function stop(): Promise<void> {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    while (running) await running;
+  }
+
+  return { notify, catchUp, rebuild, stop };
+}
