@@ -324,6 +324,12 @@ export interface StoreTransaction extends StoreReader, AnalyticsWriter, Notifica
 export interface Store {
   readonly kind: string;
   write<T>(work: (transaction: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in a transaction of its own, outside the group commit: for background work
+   * (the analytics fold) that must never hold back or break up the transactions of requests.
+   * Optional: a store without it runs such work with `write`.
+   */
+  writeApart?<T>(work: (transaction: StoreTransaction) => Promise<T>): Promise<T>;
   readonly read: StoreReader;
   /** Resolves when the store answers (for /readyz). */
   ping(): Promise<void>;

@@ -180,6 +180,25 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       return { clock, a: instances[0]!, b: instances[1]! };
     }
 
+    it('folds each event into the analytics once while both instances fold after their commits', async () => {
+      const { a, b } = await twoInstances();
+      // both fold as they commit: a pass finds the position held by the other, or folds
+      // the other's events from the log
+      await Promise.all(
+        Array.from({ length: 60 }, (_, index) => {
+          const instance = index % 2 === 0 ? a : b;
+          return instance.deliver(instance.sms, `SMfold${index}`, `+1415557${1000 + (index % 15)}`);
+        }),
+      );
+      const range = { from: '2026-05-01T00:00:00.000Z', to: '2026-05-02T00:00:00.000Z' };
+      const summary = await a.engine.analytics.summary(range);
+      expect(summary.conversations).toMatchObject({ opened: 15, messagesReceived: 60 });
+      expect(await b.engine.analytics.summary(range)).toEqual(summary);
+      await b.engine.analytics.rebuild();
+      expect(await a.engine.analytics.summary(range)).toEqual(summary);
+      await Promise.all([a.engine.stop(), b.engine.stop()]);
+    });
+
     it('stores one message when two instances ingest the same redelivery at the same moment', async () => {
       const { a, b } = await twoInstances();
       const rounds = Array.from({ length: 25 }, (_, index) => index);

@@ -381,6 +381,8 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
   const queue: PendingWrite[] = [];
   let busyLanes = 0;
   let pumpScheduled = false;
+  /** Transactions of `writeApart` in flight. */
+  let apart = 0;
   let idle: (() => void) | undefined;
 
   function pump(): void {
@@ -391,7 +393,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       void settle(batch).finally(() => {
         busyLanes -= 1;
         if (queue.length > 0) pump();
-        else if (busyLanes === 0) idle?.();
+        else if (busyLanes === 0 && apart === 0) idle?.();
       });
     }
   }
@@ -416,6 +418,20 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
         }
       });
     },
+    /** Its own transaction and connection, beside the lanes (retried on a conflict). */
+    async writeApart<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+      if (closed) throw new Error('the store is closed');
+      await ensureReady();
+      apart += 1;
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          void settle([{ work, resolve: resolve as (value: unknown) => void, reject }], 1, false);
+        });
+      } finally {
+        apart -= 1;
+        if (apart === 0 && queue.length === 0 && busyLanes === 0) idle?.();
+      }
+    },
     async ping() {
       await ensureReady();
       await pool.query('SELECT 1');
@@ -423,7 +439,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     async close() {
       if (closed) return;
       closed = true;
-      if (queue.length > 0 || busyLanes > 0)
+      if (queue.length > 0 || busyLanes > 0 || apart > 0)
         await new Promise<void>((resolve) => {
           idle = resolve;
         });

@@ -30,22 +30,13 @@ export const withDayRows = <T extends CounterDelta | HistogramDelta>(delta: T): 
   return [delta, { ...delta, hour: day }, { ...delta, hour: day, ...allDimensions }];
 };
 
-/**
- * Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one
- * order. Each is added to its hour row, its day row and the day's row over every channel and
- * integration, so a long range reads days, and an unfiltered one reads one row per day.
- */
-export function combineDeltas(
-  deltas: RollupDeltas,
-  options: { addDays: boolean } = { addDays: true },
-): Omit<AnalyticsChange, 'states'> {
-  const counters = new Map<string, CounterDelta>();
-  const withDays = <T extends CounterDelta | HistogramDelta>(list: T[]) =>
-    options.addDays ? list.flatMap(withDayRows) : list;
-  for (const delta of withDays(deltas.counters)) {
+/** Deltas summed per row (per bin for histogram deltas), copies: the inputs are left alone. */
+function sumCounters(deltas: readonly CounterDelta[]): Map<string, CounterDelta> {
+  const rows = new Map<string, CounterDelta>();
+  for (const delta of deltas) {
     const key = keyOf(delta);
-    const known = counters.get(key);
-    if (!known) counters.set(key, { ...delta });
+    const known = rows.get(key);
+    if (!known) rows.set(key, { ...delta });
     else {
       known.count += delta.count;
       known.sum += delta.sum;
@@ -53,20 +44,40 @@ export function combineDeltas(
       known.max = most(known.max, delta.max);
     }
   }
-  const bins = new Map<string, HistogramDelta>();
-  for (const delta of withDays(deltas.bins)) {
+  return rows;
+}
+
+function sumBins(deltas: readonly HistogramDelta[]): Map<string, HistogramDelta> {
+  const rows = new Map<string, HistogramDelta>();
+  for (const delta of deltas) {
     const key = `${keyOf(delta)}\u0000${delta.bin}`;
-    const known = bins.get(key);
+    const known = rows.get(key);
     if (known) known.count += delta.count;
-    else bins.set(key, { ...delta });
+    else rows.set(key, { ...delta });
   }
-  const sorted = <T>(map: Map<string, T>) =>
-    [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);
-  return { counters: sorted(counters), bins: sorted(bins) };
+  return rows;
+}
+
+const sorted = <T>(map: Map<string, T>) =>
+  [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);
+
+/**
+ * Deltas with one entry per row (and per bin), in key order: one upsert each, locks in one
+ * order. Each is added to its hour row, its day row and the day's row over every channel and
+ * integration, so a long range reads days, and an unfiltered one reads one row per day. The
+ * hour rows are summed first: a pass of many events has few distinct rows.
+ */
+export function combineDeltas(deltas: RollupDeltas): Omit<AnalyticsChange, 'states'> {
+  const hourCounters = [...sumCounters(deltas.counters).values()];
+  const hourBins = [...sumBins(deltas.bins).values()];
+  return {
+    counters: sorted(sumCounters(hourCounters.flatMap(withDayRows))),
+    bins: sorted(sumBins(hourBins.flatMap(withDayRows))),
+  };
 }
 
 /** A state's copy (its one array copied too): cheaper than a structured clone. */
-export const copyState = (state: ConversationAnalytics): ConversationAnalytics => ({
+const copyState = (state: ConversationAnalytics): ConversationAnalytics => ({
   ...state,
   channels: [...state.channels],
 });
@@ -82,27 +93,30 @@ function sameState(a: ConversationAnalytics, b: ConversationAnalytics): boolean 
 }
 
 /**
- * Folds `events` into the states `states` holds (loading the missing ones from `tx`) and
- * returns the change to write: the states the events changed (most messages change none) and
- * the deltas summed per row, and the deltas one by one (each duration its own sample, for
- * live metrics).
+ * Folds `events` and returns the change to write: the states the events changed (most
+ * messages change none) and the deltas summed per row; also every state the events touched,
+ * as it is after them, and the deltas one by one (each duration its own sample, for live
+ * metrics). The states before come from `known`, else from `tx`; neither is changed.
  */
 export async function foldBatch(
   tx: AnalyticsReader,
   events: readonly LogEvent[],
-  states: Map<string, ConversationAnalytics> = new Map(),
+  known: ReadonlyMap<string, ConversationAnalytics> = new Map(),
 ): Promise<AnalyticsChange & { raw: RollupDeltas; touched: ConversationAnalytics[] }> {
   const touched = new Set<string>();
   for (const event of events) for (const id of conversationIdsOf(event)) if (id) touched.add(id);
-  const missing = [...touched].filter((id) => !states.has(id));
+  const before = new Map<string, ConversationAnalytics>();
+  const missing: string[] = [];
+  for (const id of touched) {
+    const state = known.get(id);
+    if (state) before.set(id, state);
+    else missing.push(id);
+  }
   if (missing.length > 0)
     for (const state of await tx.getAnalyticsStates(missing))
-      states.set(state.conversationId, state);
-  const before = new Map<string, ConversationAnalytics>();
-  for (const id of touched) {
-    const state = states.get(id);
-    if (state) before.set(id, copyState(state));
-  }
+      before.set(state.conversationId, state);
+  const states = new Map<string, ConversationAnalytics>();
+  for (const [id, state] of before) states.set(id, copyState(state));
   const out: RollupDeltas = { counters: [], bins: [] };
   for (const event of events) foldEvent(event, states, out);
   const folded = [...touched].flatMap((id) => {

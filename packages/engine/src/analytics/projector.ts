@@ -2,8 +2,8 @@ import type { ThreadlineEvent } from '@threadline/schema';
 import type { EngineLog } from '../engine-context.js';
 import type { Store } from '../ports.js';
 import type { AnalyticsCursor, ConversationAnalytics } from './analytics-types.js';
-import { conversationIdsOf, type RollupDeltas } from './fold-event.js';
-import { copyState, foldBatch } from './fold-events.js';
+import type { RollupDeltas } from './fold-event.js';
+import { foldBatch } from './fold-events.js';
 
 export interface AnalyticsProjectorOptions {
   store: Store;
@@ -18,6 +18,8 @@ export interface AnalyticsProjectorOptions {
   cacheSize?: number;
   /** How soon to try again when another instance holds the position. */
   retryMs?: number;
+  /** The shortest time between the starts of two passes after commits. */
+  paceMs?: number;
 }
 
 export type AnalyticsProjector = ReturnType<typeof createAnalyticsProjector>;
@@ -35,12 +37,17 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
   const pageSize = options.pageSize ?? 2_000;
   const cacheSize = options.cacheSize ?? 50_000;
   const retryMs = options.retryMs ?? 50;
+  const paceMs = options.paceMs ?? 20;
+  const writeApart: Store['write'] = (work) =>
+    store.writeApart ? store.writeApart(work) : store.write(work);
   /** States as of `folded`, the position this projector last committed. */
   const cache = new Map<string, ConversationAnalytics>();
   let folded: number | undefined;
   let running: Promise<void> | undefined;
-  let again = false;
-  let retry: ReturnType<typeof setTimeout> | undefined;
+  /** Events were committed since the last pass began. */
+  let pending = false;
+  let lastPass = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   /** Events this instance committed and the fold has not passed, in cursor order. */
   let committed: ThreadlineEvent[] = [];
@@ -69,21 +76,14 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
    * a group commit may run it twice.
    */
   async function step(wait: boolean): Promise<{ at: number; more: boolean } | undefined> {
-    const result = await store.write(async (tx) => {
+    const result = await writeApart(async (tx) => {
       const at = await tx.claimAnalyticsCursor({ wait });
       if (!at) return undefined;
       // the cached states are the stored ones only while the position is the one this wrote
       const cached = at.token === token && at.cursor === folded;
       const events = fromMemory(at.cursor) ?? (await tx.listEvents(at.cursor, pageSize));
       if (events.length === 0) return { at, cached, states: undefined, raw: undefined };
-      const states = new Map<string, ConversationAnalytics>();
-      if (cached)
-        for (const event of events)
-          for (const id of conversationIdsOf(event)) {
-            const state = cache.get(id);
-            if (state && !states.has(id)) states.set(id, copyState(state));
-          }
-      const { raw, touched, ...change } = await foldBatch(tx, events, states);
+      const { raw, touched, ...change } = await foldBatch(tx, events, cached ? cache : new Map());
       const to: AnalyticsCursor = { cursor: events.at(-1)!.cursor, token };
       await tx.applyAnalytics(change, to);
       return { at: to, cached, states: touched, raw, more: events.length === pageSize };
@@ -112,22 +112,16 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
 
   /** Folds until the log is done, or another instance holds the position (then later). */
   async function drain(): Promise<void> {
+    let held = false;
     try {
-      do {
-        again = false;
-        for (;;) {
-          const done = await step(false);
-          if (!done) {
-            retry ??= setTimeout(() => {
-              retry = undefined;
-              notify();
-            }, retryMs);
-            retry.unref?.();
-            break;
-          }
-          if (!done.more) break;
+      for (;;) {
+        const done = await step(false);
+        if (!done) {
+          held = true;
+          break;
         }
-      } while (again && !stopped);
+        if (!done.more) break;
+      }
     } catch (error) {
       forget();
       if (!stopped)
@@ -136,10 +130,32 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
         });
     } finally {
       running = undefined;
+      if (held) later(retryMs);
+      else if (pending) later(lastPass + paceMs - Date.now());
     }
   }
 
-  /** Events committed: fold them soon (once the running pass, if any, is done). */
+  function start(): void {
+    if (stopped || running) return;
+    pending = false;
+    lastPass = Date.now();
+    running = drain();
+  }
+
+  function later(delay: number): void {
+    if (stopped || running || timer) return;
+    if (delay <= 0) return start();
+    timer = setTimeout(() => {
+      timer = undefined;
+      start();
+    }, delay);
+    timer.unref?.();
+  }
+
+  /**
+   * Events committed: fold them soon — at once when the last pass began `paceMs` ago or more,
+   * else when that time is up (passes under load fold many commits each).
+   */
   function notify(events: readonly ThreadlineEvent[] = []): void {
     if (stopped) return;
     if (committed.length + events.length > maxQueued) committed = [];
@@ -148,8 +164,8 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
       committed.push(...events);
       if (!sorted) committed.sort((a, b) => a.cursor - b.cursor);
     }
-    if (running) again = true;
-    else running = drain();
+    pending = true;
+    later(lastPass + paceMs - Date.now());
   }
 
   /** Resolves once every event committed before the call is folded (on any instance). */
@@ -179,7 +195,7 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
     while (running) await running;
     const size = rebuildOptions.pageSize ?? 5_000;
     try {
-      return await store.write(async (tx) => {
+      return await writeApart(async (tx) => {
         await tx.claimAnalyticsCursor({ wait: true });
         await tx.clearAnalytics();
         const states = new Map<string, ConversationAnalytics>();
@@ -188,7 +204,8 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
         for (;;) {
           const page = await tx.listEvents(after, size);
           if (page.length === 0) break;
-          const { raw: _raw, touched: _touched, ...change } = await foldBatch(tx, page, states);
+          const { raw: _raw, touched, ...change } = await foldBatch(tx, page, states);
+          for (const state of touched) states.set(state.conversationId, state);
           after = page.at(-1)!.cursor;
           await tx.applyAnalytics(change, { cursor: after, token: `rebuild:${token}` });
           events += page.length;
@@ -204,7 +221,7 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
   /** No more passes; resolves when the running one is done. */
   async function stop(): Promise<void> {
     stopped = true;
-    if (retry) clearTimeout(retry);
+    if (timer) clearTimeout(timer);
     while (running) await running;
   }
 
