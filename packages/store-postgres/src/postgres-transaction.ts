@@ -28,54 +28,16 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import { analyticsStatements } from './postgres-analytics.js';
+import { DeferredTransaction } from './postgres-deferred.js';
 import { notificationWrites } from './postgres-notifications.js';
 import {
   json,
-  Queries,
   type Row,
-  type Run,
   switchboardSql,
   toContact,
   toIdentity,
   toJob,
 } from './postgres-queries.js';
-
-interface BufferedEvent {
-  event: { id: string; cursor: number; type: EventType; time: string; data: unknown };
-}
-
-/** How a transaction reaches its connection besides single statements. */
-export interface Connection {
-  /** Several statements in one round trip (simple query protocol); the rows of the `result`th (default the first). */
-  batch(sql: string, result?: number): Promise<Row[]>;
-  /** A string as an SQL literal. */
-  literal(text: string): string;
-  /** `sql` with its `$n` parameters inlined as literals; given, commit sends the last writes with COMMIT. */
-  inline?(sql: string, values: unknown[]): string;
-}
-
-interface DeferredWrite {
-  /** The row it writes (`table:id`): a second write to one row is not combined with the first. */
-  key: string;
-  sql: string;
-  values: unknown[];
-}
-
-/** `INSERT INTO t (columns) VALUES (…)` with nothing after the one row: its head and its row. */
-const plainInsert = /^(INSERT INTO \w+ \([^)]*\)\s+VALUES\s*)(\(.*\))$/s;
-
-/** `sql` with its parameters `$1…$n` renumbered from `offset + 1` (texts remembered). */
-const shiftedTexts = new Map<string, string>();
-function shiftParameters(sql: string, offset: number): string {
-  if (offset === 0) return sql;
-  const cacheKey = `${offset}\u0000${sql}`;
-  let shifted = shiftedTexts.get(cacheKey);
-  if (shifted === undefined) {
-    shifted = sql.replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + offset}`);
-    if (shiftedTexts.size < 2_000) shiftedTexts.set(cacheKey, shifted);
-  }
-  return shifted;
-}
 
 const insertContactSql = `INSERT INTO contacts (id, name, channel_preference, opted_out, merged_into_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`;
@@ -115,7 +77,7 @@ const messageRow = (message: Message) => [
 
 /**
  * One transaction on its own connection, shared by the writes of one group commit (they run
- * one after another; see `group-commit.ts`).
+ * one after another, or side by side: see `createPostgresStore`).
  *
  * Round trips are what a PostgreSQL transaction costs most, so:
  * - **Writes are deferred.** A write the engine does not read back (an insert or update)
@@ -130,208 +92,7 @@ const messageRow = (message: Message) => [
  *   `createPostgresStore`); the event objects handed back get their cursors then, before the
  *   write resolves.
  */
-export class Transaction extends Queries implements StoreTransaction {
-  private pending: BufferedEvent[] = [];
-  private writes: DeferredWrite[] = [];
-  /** Contacts read with their identity, locked, not written since. */
-  private readonly contacts = new Map<string, ContactRecord>();
-  /** Latest outbound message per conversation, read with the conversation, not written since. */
-  private readonly latestOutbound = new Map<string, Message | null>();
-  /** Every identity of an address whose lock this transaction holds, by channel, not written since. */
-  private readonly addressIdentities = new Map<string, Map<string, Row>>();
-  /** Identities found (address known, contact locked) by `channel:address`, not written since. */
-  private readonly foundIdentities = new Map<string, Row>();
-  /** Contacts this transaction created that have no conversation yet. */
-  private readonly contactsWithoutConversations = new Set<string>();
-  /** The first cursor this transaction appended, once it has appended events. */
-  firstCursor: number | undefined;
-  /** True once a write of this transaction has reached the database. */
-  wrote = false;
-  /** Statements and round trips sent (for the capacity figures). */
-  readonly counts = { statements: 0, roundTrips: 0 };
-
-  constructor(
-    runner: Run,
-    private readonly connection: Connection,
-  ) {
-    super(runner, ' FOR UPDATE');
-  }
-
-  protected override async run(sql: string, parameters?: unknown[]): Promise<Row[]> {
-    await this.flushWrites();
-    this.counts.statements += 1;
-    this.counts.roundTrips += 1;
-    return this.runner(sql, parameters);
-  }
-
-  protected override async runBeside(sql: string, parameters?: unknown[]): Promise<Row[]> {
-    this.counts.statements += 1;
-    this.counts.roundTrips += 1;
-    return this.runner(sql, parameters);
-  }
-
-  /** Start the next work of the batch: nothing read for the previous one is reused. */
-  beginWork(): void {
-    this.forget();
-  }
-
-  private forget(): void {
-    if (this.contacts.size > 0) this.contacts.clear();
-    if (this.latestOutbound.size > 0) this.latestOutbound.clear();
-    if (this.addressIdentities.size > 0) this.addressIdentities.clear();
-    if (this.foundIdentities.size > 0) this.foundIdentities.clear();
-  }
-
-  private async defer(key: string, sql: string, values: unknown[]): Promise<void> {
-    this.forget();
-    if (this.writes.some((write) => write.key === key)) await this.flushWrites();
-    this.writes.push({ key, sql, values });
-  }
-
-  /**
-   * A whole-row update of a row whose insert is still deferred: the insert takes the new
-   * values instead (one write, not a flush and two). False when there is no such insert.
-   */
-  private replaceDeferredInsert(key: string, insertValues: unknown[]): boolean {
-    const index = this.writes.findIndex((write) => write.key === key);
-    if (index < 0 || !this.writes[index]!.sql.startsWith('INSERT')) return false;
-    this.forget();
-    this.writes[index] = { ...this.writes[index]!, values: insertValues };
-    return true;
-  }
-
-  /**
-   * Send the deferred writes as one statement. Inserts with the same text become one
-   * multi-row INSERT, in the order they were made (their `seq` columns keep that order; the
-   * parts of one statement run in no set order, which does not matter across tables).
-   */
-  async flushWrites(): Promise<void> {
-    const combined = this.takeWrites();
-    if (!combined) return;
-    this.counts.roundTrips += 1;
-    await this.runner(combined.text, combined.values);
-  }
-
-  /** The deferred writes as one statement, taken out of the transaction (counted as sent). */
-  private takeWrites(): { text: string; values: unknown[] } | undefined {
-    if (this.writes.length === 0) return undefined;
-    const writes = this.writes;
-    this.writes = [];
-    this.wrote = true;
-    this.counts.statements += 1; // one statement, however many rows it writes
-    if (writes.length === 1) return { text: writes[0]!.sql, values: writes[0]!.values };
-    const groups = new Map<string, DeferredWrite[]>();
-    for (const write of writes) {
-      const group = groups.get(write.sql);
-      if (group) group.push(write);
-      else groups.set(write.sql, [write]);
-    }
-    const statements: string[] = [];
-    const values: unknown[] = [];
-    for (const [sql, group] of groups) {
-      const insert = group.length > 1 ? plainInsert.exec(sql) : null;
-      if (insert) {
-        const tuples = group.map((write) => {
-          const tuple = shiftParameters(insert[2]!, values.length);
-          values.push(...write.values);
-          return tuple;
-        });
-        statements.push(`${insert[1]}${tuples.join(', ')}`);
-        continue;
-      }
-      for (const write of group) {
-        statements.push(shiftParameters(sql, values.length));
-        values.push(...write.values);
-      }
-    }
-    const text =
-      statements.length === 1
-        ? statements[0]!
-        : `WITH ${statements.map((statement, index) => `w${index} AS (${statement})`).join(', ')} SELECT 1`;
-    return { text, values };
-  }
-
-  /** Take over the events another transaction's work buffered (one commit for several works). */
-  adoptEvents(other: Transaction): void {
-    this.pending.push(...other.pending);
-    other.pending = [];
-  }
-
-  /**
-   * Take over the writes another transaction's work deferred and has not sent (one commit
-   * for several works, their rows disjoint): they go out with this one's COMMIT.
-   */
-  adoptWrites(other: Transaction): void {
-    this.writes.push(...other.writes);
-    other.writes = [];
-  }
-
-  /** Append the buffered events now (a read of the log inside the transaction needs them). */
-  async flushEvents(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    const rows = await this.run(
-      'SELECT event_id, event_cursor FROM threadline_append_events($1::text[], $2::text[], $3::text[], $4::json[])',
-      [
-        batch.map((item) => item.event.id),
-        batch.map((item) => item.event.type),
-        batch.map((item) => item.event.time),
-        batch.map((item) => json(item.event.data)),
-      ],
-    );
-    this.assignCursors(batch, rows);
-  }
-
-  /**
-   * Append the buffered events and commit in one round trip, so the sequencer lock is held
-   * for the server's time only, never for a trip through this process. Returns the first
-   * cursor the transaction appended.
-   */
-  async commit(): Promise<number | undefined> {
-    // the last writes go in the same round trip, ahead of the events, when they can be inlined
-    let writes = '';
-    if (this.connection.inline) {
-      const combined = this.takeWrites();
-      if (combined) writes = `${this.connection.inline(combined.text, combined.values)};\n`;
-    } else await this.flushWrites();
-    const batch = this.pending;
-    this.pending = [];
-    this.counts.roundTrips += 1;
-    if (batch.length === 0) {
-      this.counts.statements += 1;
-      await this.connection.batch(`${writes}COMMIT`);
-      return this.firstCursor;
-    }
-    this.counts.statements += 2;
-    const array = (values: string[], type: string) =>
-      `ARRAY[${values.map((value) => this.connection.literal(value)).join(',')}]::${type}[]`;
-    const rows = await this.connection.batch(
-      `${writes}SELECT event_id, event_cursor FROM threadline_append_events(${array(
-        batch.map((item) => item.event.id),
-        'text',
-      )}, ${array(
-        batch.map((item) => item.event.type),
-        'text',
-      )}, ${array(
-        batch.map((item) => item.event.time),
-        'text',
-      )}, ${array(
-        batch.map((item) => json(item.event.data)),
-        'json',
-      )}); COMMIT`,
-      writes ? 1 : 0,
-    );
-    this.assignCursors(batch, rows);
-    return this.firstCursor;
-  }
-
-  private assignCursors(batch: BufferedEvent[], rows: Row[]): void {
-    const cursors = new Map(rows.map((row) => [String(row.event_id), Number(row.event_cursor)]));
-    for (const item of batch) item.event.cursor = cursors.get(item.event.id)!;
-    this.firstCursor ??= Math.min(...cursors.values());
-  }
-
+export class Transaction extends DeferredTransaction implements StoreTransaction {
   /**
    * The identity with its contact, locked (the engine's next step reads the contact to change
    * it), in one round trip (`threadline_find_identity`). Not found, the function takes the
