@@ -204,6 +204,7 @@ export function createScaleOut(options: {
     inStore: redisQueue.inStore,
     enqueue: (jobs) => redisQueue.enqueue(jobs),
     complete: (job) => redisQueue.complete(job),
+    get: (id) => redisQueue.get(id),
     reschedule: (job, runAt, error, rescheduleOptions) =>
       redisQueue.reschedule(job, runAt, error, rescheduleOptions),
     close: () => redisQueue.close(),

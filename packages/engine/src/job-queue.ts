@@ -16,6 +16,8 @@ export interface JobQueue {
   /** Take up to `limit` due jobs, each leased for `leaseMs` (a dead worker's jobs run again). */
   claim(now: Date, leaseMs: number, limit: number): Promise<Job[]>;
   complete(job: Job): Promise<void>;
+  /** A job not yet completed, by id, with its attempts and last error. */
+  get(id: string): Promise<Job | undefined>;
   /** Run again at `runAt`; `countAttempt` is false for waits that are not failures (rate limits). */
   reschedule(
     job: Job,
@@ -34,6 +36,12 @@ export interface SendRateLimiter {
   take(key: string, perSecond: number, nowMs: number): Promise<number> | number;
 }
 
+/**
+ * The id of the job that sends a message: one per message (a fallback copy is a message of its
+ * own), so the message's send attempts can be looked up on any queue.
+ */
+export const sendJobId = (messageId: string) => `send-${messageId}`;
+
 /** The embedded queue: jobs live in the store's jobs table, claimed with a lease. */
 export function createStoreJobQueue(store: Store): JobQueue {
   return {
@@ -50,6 +58,7 @@ export function createStoreJobQueue(store: Store): JobQueue {
     complete(job) {
       return store.write((tx) => tx.completeJob(job.id));
     },
+    get: (id) => store.read.getJob(id),
     reschedule(job, runAt, error, options) {
       return store.write((tx) =>
         tx.rescheduleJob(job.id, runAt.toISOString(), error, options.countAttempt),

@@ -245,6 +245,10 @@ export class MemoryReader implements StoreReader {
     const entry = this.data().quarantine.get(id);
     return entry ? copy(entry) : undefined;
   }
+  async getJob(id: string) {
+    const stored = this.data().jobs.get(id);
+    return stored ? toJob(stored.value) : undefined;
+  }
   async listJobs() {
     return [...this.data().jobs.values()].sort(bySeq).map(({ value }) => toJob(value));
   }

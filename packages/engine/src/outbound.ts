@@ -10,6 +10,7 @@ import type {
 } from '@threadline/schema';
 import { type EngineContext, EngineError, routeCandidates } from './engine-context.js';
 import { recipientIdentity } from './identity.js';
+import { sendJobId } from './job-queue.js';
 import type { ContactRecord } from './ports.js';
 import { chooseRoute } from './routing.js';
 import { isoTime, type Unit } from './unit-of-work.js';
@@ -182,7 +183,7 @@ export async function queueOutbound(
   for (const part of parts) {
     await unit.tx.insertMessage(part);
     await context.addJob(unit, {
-      id: context.ids.next(),
+      id: sendJobId(part.id),
       kind: 'send',
       orderKey: conversation.id,
       connectorId: connector.id,

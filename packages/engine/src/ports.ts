@@ -254,6 +254,8 @@ export interface StoreReader extends AnalyticsReader, NotificationReader {
   getQuarantine(id: string): Promise<QuarantineEntry | undefined>;
   /** Jobs not yet done (for inspection and tests). */
   listJobs(): Promise<Job[]>;
+  /** One job of the outbox by id (absent once completed). */
+  getJob(id: string): Promise<Job | undefined>;
   listIntegrations(): Promise<Integration[]>;
   getIntegration(id: string): Promise<Integration | undefined>;
   getSwitchboard(): Promise<SwitchboardSettings | undefined>;

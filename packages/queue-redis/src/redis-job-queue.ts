@@ -210,6 +210,11 @@ export function createRedisJobQueue(settings: RedisJobQueueSettings): RedisJobQu
         if (!lostLease(failure)) throw failure;
       }
     },
+    async get(id) {
+      const bullJob = (await queue.getJob(id)) as BullJob<Job> | undefined;
+      if (!bullJob || bullJob.finishedOn) return undefined;
+      return toJob(bullJob);
+    },
     async listDeadLetters(limit = 100) {
       const failed = (await queue.getFailed(0, limit - 1)) as BullJob<Job>[];
       return failed.map((bullJob) => ({

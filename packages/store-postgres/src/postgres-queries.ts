@@ -289,6 +289,10 @@ export class Queries implements StoreReader {
     const row = await this.one('SELECT data FROM quarantine WHERE id = $1', [id]);
     return row ? (row.data as QuarantineEntry) : undefined;
   }
+  async getJob(id: string) {
+    const row = await this.one('SELECT * FROM jobs WHERE id = $1', [id]);
+    return row ? toJob(row) : undefined;
+  }
   async listJobs() {
     return (await this.run('SELECT * FROM jobs ORDER BY seq')).map(toJob);
   }

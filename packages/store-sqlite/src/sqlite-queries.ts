@@ -253,6 +253,10 @@ export class Queries implements StoreReader {
     const row = this.get('SELECT data FROM quarantine WHERE id = ?', id);
     return row ? parse<QuarantineEntry>(row.data) : undefined;
   }
+  async getJob(id: string) {
+    const row = this.get('SELECT * FROM jobs WHERE id = ?', id);
+    return row ? toJob(row) : undefined;
+  }
   async listJobs() {
     return this.all('SELECT * FROM jobs ORDER BY seq').map(toJob);
   }

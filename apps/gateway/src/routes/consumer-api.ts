@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { canonicalAddress, renderForChannel } from '@threadline/connector-kit';
-import { EngineError } from '@threadline/engine';
+import { EngineError, sendJobId } from '@threadline/engine';
 import {
   type Conversation,
   conversationControlSchema,
@@ -59,15 +59,13 @@ export function registerConsumerRoutes(
   wakeQueue: () => void,
 ): void {
   /**
-   * A queued message whose sends keep failing: the send job in the store holds the attempts
-   * and the last error (`code: message`) until it succeeds or gives up. Only queued messages
-   * have one; with REDIS_URL the job lives in Redis, and the answer has no `attempts`.
+   * A queued message whose sends keep failing: its send job (in the store's outbox, or in
+   * Redis with REDIS_URL) holds the attempts and the last error (`code: message`) until it
+   * succeeds or gives up. Only queued messages have one.
    */
   async function withSendAttempts(message: Message): Promise<Message & { attempts?: number }> {
     if (message.status !== 'queued') return message;
-    const job = (await store.read.listJobs()).find(
-      (candidate) => candidate.kind === 'send' && candidate.payload.messageId === message.id,
-    );
+    const job = await engine.queue.get(sendJobId(message.id));
     if (!job) return message;
     if (!job.lastError || message.error) return { ...message, attempts: job.attempts };
     const separator = job.lastError.indexOf(': ');

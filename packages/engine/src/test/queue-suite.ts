@@ -108,6 +108,27 @@ export function testJobQueue(name: string, open: () => Promise<QueueHarness>): v
       expect(third).toMatchObject({ id: retried.id, attempts: 1 });
     });
 
+    it('answers a job by id with its attempts and last error until it is completed', async () => {
+      const { queue, add } = await start();
+      const retried = job();
+      await add([retried]);
+      expect(await queue.get(retried.id)).toMatchObject({ id: retried.id, attempts: 0 });
+      const [first] = await claim(queue);
+      await queue.reschedule(first!, new Date(Date.now() + 200), 'provider_unavailable: 503', {
+        countAttempt: true,
+      });
+      expect(await queue.get(retried.id)).toMatchObject({
+        id: retried.id,
+        attempts: 1,
+        lastError: 'provider_unavailable: 503',
+      });
+      await sleep(400);
+      const [second] = await claim(queue);
+      await queue.complete(second!);
+      expect(await queue.get(retried.id)).toBeUndefined();
+      expect(await queue.get('no-such-job')).toBeUndefined();
+    });
+
     it('runs a job handed over twice only once', async () => {
       const { queue, add } = await start();
       const twice = job();
