@@ -144,7 +144,10 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
 
   function later(delay: number): void {
     if (stopped || running || timer) return;
-    if (delay <= 0) return start();
+    if (delay <= 0) {
+      start();
+      return;
+    }
     timer = setTimeout(() => {
       timer = undefined;
       start();
