@@ -12,7 +12,8 @@ import { startTwilioMessagesServer } from './test-support/twilio-messages-server
 /**
  * Real processes: a gateway child ingesting signed Twilio webhooks is killed with SIGKILL.
  * After a restart on the same data directory, every request that got a 2xx is stored
- * exactly once, and every send the API accepted reaches the (fake) provider.
+ * exactly once, every send the API accepted reaches the (fake) provider, and the analytics
+ * fold (running when the process died) counts each event once.
  */
 const accountSid = 'AC00000000000000000000000000000000';
 const authToken = 'crash-test-token';
@@ -175,6 +176,23 @@ describe('crash recovery (SIGKILL)', () => {
         provider.received.map((sent) => sent.body),
         send.text,
       ).toContain(send.text);
+
+    // the analytics were being folded when the process died: each event counts once
+    const summary = async () =>
+      (await (
+        await fetch(`${base()}/v1/analytics/summary`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+        })
+      ).json()) as { conversations: { messagesReceived: number; opened: number } };
+    const folded = await summary();
+    expect(folded.conversations.messagesReceived).toBe(stored.length);
+    expect(folded.conversations.opened).toBe(50);
+    const rebuilt = await fetch(`${base()}/v1/analytics/rebuild`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    expect(rebuilt.status).toBe(200);
+    expect(await summary()).toEqual(folded);
     child!.kill('SIGTERM');
   }, 120_000);
 });
