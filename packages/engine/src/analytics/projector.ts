@@ -171,18 +171,30 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
     later(lastPass + paceMs - Date.now());
   }
 
-  /** Resolves once every event committed before the call is folded (on any instance). */
+  /**
+   * Resolves once every event committed before the call is folded (on any instance). Its passes
+   * wait for the position when another instance holds it, and run one at a time with the
+   * passes after commits.
+   */
   async function catchUp(): Promise<void> {
     const target = await store.read.latestCursor();
     for (;;) {
       while (running) await running;
       if (folded !== undefined && folded >= target) return;
+      const pass = step(true);
+      running = pass.then(
+        () => undefined,
+        () => undefined,
+      );
       try {
-        const done = await step(true);
+        const done = await pass;
         if (done && (done.at >= target || !done.more)) return;
       } catch (error) {
         forget();
         throw error;
+      } finally {
+        running = undefined;
+        if (pending) later(lastPass + paceMs - Date.now());
       }
     }
   }
