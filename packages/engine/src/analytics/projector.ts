@@ -51,6 +51,8 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
   let stopped = false;
   /** Events this instance committed and the fold has not passed, in cursor order. */
   let committed: ThreadlineEvent[] = [];
+  /** Events were dropped from `committed` (too many): which are new is unknown. */
+  let dropped = false;
   const maxQueued = pageSize * 10;
 
   /**
@@ -131,13 +133,19 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
     } finally {
       running = undefined;
       if (held) later(retryMs);
-      else if (pending) later(lastPass + paceMs - Date.now());
+      else if (pending && unfolded()) later(lastPass + paceMs - Date.now());
     }
+  }
+
+  /** Whether events this instance committed may still be unfolded (a pass often took them all). */
+  function unfolded(): boolean {
+    return dropped || (committed.length > 0 && committed.at(-1)!.cursor > (folded ?? 0));
   }
 
   function start(): void {
     if (stopped || running) return;
     pending = false;
+    dropped = false;
     lastPass = Date.now();
     running = drain();
   }
@@ -161,8 +169,10 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
    */
   function notify(events: readonly ThreadlineEvent[] = []): void {
     if (stopped) return;
-    if (committed.length + events.length > maxQueued) committed = [];
-    else if (events.length > 0) {
+    if (committed.length + events.length > maxQueued) {
+      committed = [];
+      dropped = true;
+    } else if (events.length > 0) {
       const sorted = committed.length === 0 || committed.at(-1)!.cursor < events[0]!.cursor;
       committed.push(...events);
       if (!sorted) committed.sort((a, b) => a.cursor - b.cursor);
@@ -194,7 +204,7 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
         throw error;
       } finally {
         running = undefined;
-        if (pending) later(lastPass + paceMs - Date.now());
+        if (pending && unfolded()) later(lastPass + paceMs - Date.now());
       }
     }
   }
