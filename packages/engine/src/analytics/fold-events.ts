@@ -82,13 +82,20 @@ const copyState = (state: ConversationAnalytics): ConversationAnalytics => ({
   channels: [...state.channels],
 });
 
-/** Whether two states are the same (every field is a primitive but `channels`). */
+/**
+ * Whether two states are the same (every field is a primitive but `channels`). Both sides'
+ * fields are compared: a state stored before a field existed differs from one that has it.
+ */
 function sameState(a: ConversationAnalytics, b: ConversationAnalytics): boolean {
-  for (const key in a) {
-    if (key === 'channels') continue;
-    if (a[key as keyof ConversationAnalytics] !== b[key as keyof ConversationAnalytics])
-      return false;
-  }
+  const differs = (from: ConversationAnalytics, to: ConversationAnalytics) => {
+    for (const key in from) {
+      if (key === 'channels') continue;
+      if (from[key as keyof ConversationAnalytics] !== to[key as keyof ConversationAnalytics])
+        return true;
+    }
+    return false;
+  };
+  if (differs(a, b) || differs(b, a)) return false;
   return a.channels.length === b.channels.length && a.channels.every((c, i) => b.channels[i] === c);
 }
 
