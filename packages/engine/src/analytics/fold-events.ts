@@ -6,14 +6,7 @@ import type {
   HistogramDelta,
 } from './analytics-types.js';
 import { conversationIdsOf, foldEvent, type LogEvent, type RollupDeltas } from './fold-event.js';
-
-const keyOf = (delta: CounterDelta | HistogramDelta) =>
-  `${delta.hour}\u0000${delta.channel}\u0000${delta.integrationId}\u0000${delta.metric}`;
-
-const least = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.min(a, b);
-const most = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.max(a, b);
+import { addCounters, addCounts, binKey, rollupKey } from './sum-rows.js';
 
 /** The day row every hour row is also added to: `day:2026-03-01` (sorts after every hour). */
 export const dayKey = (hour: string) => `day:${hour.slice(0, 10)}`;
@@ -31,32 +24,10 @@ export const withDayRows = <T extends CounterDelta | HistogramDelta>(delta: T): 
 };
 
 /** Deltas summed per row (per bin for histogram deltas), copies: the inputs are left alone. */
-function sumCounters(deltas: readonly CounterDelta[]): Map<string, CounterDelta> {
-  const rows = new Map<string, CounterDelta>();
-  for (const delta of deltas) {
-    const key = keyOf(delta);
-    const known = rows.get(key);
-    if (!known) rows.set(key, { ...delta });
-    else {
-      known.count += delta.count;
-      known.sum += delta.sum;
-      known.min = least(known.min, delta.min);
-      known.max = most(known.max, delta.max);
-    }
-  }
-  return rows;
-}
-
-function sumBins(deltas: readonly HistogramDelta[]): Map<string, HistogramDelta> {
-  const rows = new Map<string, HistogramDelta>();
-  for (const delta of deltas) {
-    const key = `${keyOf(delta)}\u0000${delta.bin}`;
-    const known = rows.get(key);
-    if (known) known.count += delta.count;
-    else rows.set(key, { ...delta });
-  }
-  return rows;
-}
+const sumCounters = (deltas: Iterable<CounterDelta>) =>
+  addCounters(new Map<string, CounterDelta>(), deltas, rollupKey);
+const sumBins = (deltas: Iterable<HistogramDelta>) =>
+  addCounts(new Map<string, HistogramDelta>(), deltas, binKey);
 
 const sorted = <T>(map: Map<string, T>) =>
   [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);

@@ -7,13 +7,16 @@ import type {
   ConversationAnalytics,
   CounterDelta,
   CounterRow,
+  HistogramDelta,
+  RollupKey,
 } from './analytics-types.js';
+import { addCounters, addCounts, binKey, rollupKey } from './sum-rows.js';
 
 /** The in-memory store's analytics tables. */
 export interface MemoryAnalyticsData {
   states: Map<string, ConversationAnalytics>;
   counters: Map<string, CounterDelta>;
-  bins: Map<string, CounterDelta & { bin: number }>;
+  bins: Map<string, HistogramDelta>;
   /** How far the event log is folded (absent in data written before the projector). */
   cursor?: AnalyticsCursor;
 }
@@ -24,13 +27,6 @@ export const createMemoryAnalyticsData = (): MemoryAnalyticsData => ({
   bins: new Map(),
   cursor: { cursor: 0, token: '' },
 });
-
-const keyOf = (row: { hour: string; channel: string; integrationId: string; metric: string }) =>
-  `${row.hour}\u0000${row.channel}\u0000${row.integrationId}\u0000${row.metric}`;
-const least = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.min(a, b);
-const most = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.max(a, b);
 
 export function memoryAnalyticsStates(data: MemoryAnalyticsData, ids: string[]) {
   return ids.flatMap((id) => {
@@ -46,23 +42,8 @@ export function applyMemoryAnalytics(
 ): void {
   data.cursor = { ...to };
   for (const state of change.states) data.states.set(state.conversationId, structuredClone(state));
-  for (const delta of change.counters) {
-    const key = keyOf(delta);
-    const row = data.counters.get(key);
-    if (!row) data.counters.set(key, { ...delta });
-    else {
-      row.count += delta.count;
-      row.sum += delta.sum;
-      row.min = least(row.min, delta.min);
-      row.max = most(row.max, delta.max);
-    }
-  }
-  for (const delta of change.bins) {
-    const key = `${keyOf(delta)}\u0000${delta.bin}`;
-    const row = data.bins.get(key);
-    if (row) row.count += delta.count;
-    else data.bins.set(key, { ...delta, sum: 0, min: null, max: null });
-  }
+  addCounters(data.counters, change.counters, rollupKey);
+  addCounts(data.bins, change.bins, binKey);
 }
 
 export function clearMemoryAnalytics(data: MemoryAnalyticsData): void {
@@ -80,42 +61,37 @@ export function readMemoryAnalytics(
   data: MemoryAnalyticsData,
   query: AnalyticsQuery,
 ): AnalyticsRows {
-  const matches = (row: CounterDelta) =>
+  const matches = (row: RollupKey) =>
     row.hour >= query.from &&
     row.hour < query.to &&
     (query.channel === undefined || row.channel === query.channel) &&
     (query.integrationId === undefined || row.integrationId === query.integrationId) &&
     (query.metrics === undefined || query.metrics.includes(row.metric));
-  const counters = new Map<string, CounterRow>();
-  for (const row of data.counters.values()) {
-    if (!matches(row)) continue;
-    const bucket = bucketOf(row.hour, query.interval);
-    const key = `${bucket}\u0000${row.metric}`;
-    const sum = counters.get(key);
-    if (!sum)
-      counters.set(key, {
-        bucket,
-        metric: row.metric,
-        count: row.count,
-        sum: row.sum,
-        min: row.min,
-        max: row.max,
-      });
-    else {
-      sum.count += row.count;
-      sum.sum += row.sum;
-      sum.min = least(sum.min, row.min);
-      sum.max = most(sum.max, row.max);
-    }
-  }
-  const bins = new Map<string, BinRow>();
-  for (const row of data.bins.values()) {
-    if (!matches(row)) continue;
-    const bucket = bucketOf(row.hour, query.interval);
-    const key = `${bucket}\u0000${row.metric}\u0000${row.bin}`;
-    const sum = bins.get(key);
-    if (sum) sum.count += row.count;
-    else bins.set(key, { bucket, metric: row.metric, bin: row.bin, count: row.count });
-  }
+  const counters = addCounters(
+    new Map<string, CounterRow>(),
+    [...data.counters.values()].filter(matches).map(
+      ({ hour, metric, count, sum, min, max }): CounterRow => ({
+        bucket: bucketOf(hour, query.interval),
+        metric,
+        count,
+        sum,
+        min,
+        max,
+      }),
+    ),
+    (row) => `${row.bucket}\u0000${row.metric}`,
+  );
+  const bins = addCounts(
+    new Map<string, BinRow>(),
+    [...data.bins.values()].filter(matches).map(
+      ({ hour, metric, bin, count }): BinRow => ({
+        bucket: bucketOf(hour, query.interval),
+        metric,
+        bin,
+        count,
+      }),
+    ),
+    (row) => `${row.bucket}\u0000${row.metric}\u0000${row.bin}`,
+  );
   return { counters: [...counters.values()], bins: [...bins.values()] };
 }

@@ -6,36 +6,18 @@ import type {
   CounterRow,
 } from './analytics-types.js';
 import { allDimensions, dayKey } from './fold-events.js';
+import { addCounters, addCounts } from './sum-rows.js';
 
 const dayMs = 24 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-const least = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.min(a, b);
-const most = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.max(a, b);
 
 /** Rows of several reads as one: summed per bucket and metric (and bin). */
 export function mergeRows(parts: AnalyticsRows[]): AnalyticsRows {
   const counters = new Map<string, CounterRow>();
   const bins = new Map<string, BinRow>();
   for (const part of parts) {
-    for (const row of part.counters) {
-      const key = `${row.bucket}\u0000${row.metric}`;
-      const known = counters.get(key);
-      if (!known) counters.set(key, { ...row });
-      else {
-        known.count += row.count;
-        known.sum += row.sum;
-        known.min = least(known.min, row.min);
-        known.max = most(known.max, row.max);
-      }
-    }
-    for (const row of part.bins) {
-      const key = `${row.bucket}\u0000${row.metric}\u0000${row.bin}`;
-      const known = bins.get(key);
-      if (known) known.count += row.count;
-      else bins.set(key, { ...row });
-    }
+    addCounters(counters, part.counters, (row) => `${row.bucket}\u0000${row.metric}`);
+    addCounts(bins, part.bins, (row) => `${row.bucket}\u0000${row.metric}\u0000${row.bin}`);
   }
   return { counters: [...counters.values()], bins: [...bins.values()] };
 }
