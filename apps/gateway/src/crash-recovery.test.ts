@@ -1,12 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { twilioSignature } from '@threadline/connector-kit';
 import type { Message, ThreadlineEvent } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
-import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
+import { restartableGateway } from './test-support/gateway-process.js';
 import { startTwilioMessagesServer } from './test-support/twilio-messages-server.js';
 
 /**
@@ -21,44 +19,26 @@ const apiKey = 'crash-test-key';
 
 describe('crash recovery (SIGKILL)', () => {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-crash-'));
+  const gateway = restartableGateway(dataDirectory, () => ({
+    THREADLINE_API_KEYS: apiKey,
+    TWILIO_ACCOUNT_SID: accountSid,
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_FROM_NUMBER: '+14155550000',
+    TWILIO_API_BASE: provider.url,
+    TWILIO_RATE_LIMIT_PER_SECOND: '100',
+  }));
+  const base = gateway.base;
   let provider: Awaited<ReturnType<typeof startTwilioMessagesServer>>;
-  let port: number;
-  let child: ChildProcess | undefined;
-  let output = '';
 
   beforeAll(async () => {
     provider = await startTwilioMessagesServer();
-    port = await freePort();
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    gateway.child?.kill('SIGKILL');
     await provider.close();
     rmSync(dataDirectory, { recursive: true, force: true });
   });
-
-  const base = () => `http://127.0.0.1:${port}`;
-
-  async function startGateway(): Promise<void> {
-    output = '';
-    child = spawnGateway(
-      {
-        PORT: String(port),
-        THREADLINE_DATA_DIR: dataDirectory,
-        THREADLINE_API_KEYS: apiKey,
-        THREADLINE_PUBLIC_URL: base(),
-        TWILIO_ACCOUNT_SID: accountSid,
-        TWILIO_AUTH_TOKEN: authToken,
-        TWILIO_FROM_NUMBER: '+14155550000',
-        TWILIO_API_BASE: provider.url,
-        TWILIO_RATE_LIMIT_PER_SECOND: '100',
-      },
-      (chunk) => {
-        output += chunk;
-      },
-    );
-    await waitUntilHealthy(child, base(), () => output);
-  }
 
   function inboundRequest(index: number) {
     const url = `${base()}/webhooks/sms/sms`;
@@ -81,14 +61,14 @@ describe('crash recovery (SIGKILL)', () => {
   }
 
   it('keeps every acknowledged webhook exactly once and completes queued sends after SIGKILL', async () => {
-    await startGateway();
+    await gateway.start();
     for (const path of ['/docs', '/openapi.json'])
       expect((await fetch(`${base()}/${path.slice(1)}`)).status).toBe(200);
 
     // a few customers so replies have somewhere to go
     for (let index = 0; index < 5; index++) {
       const response = await inboundRequest(index);
-      expect(response.status, `${await response.text()} ${output}`).toBe(200);
+      expect(response.status, `${await response.text()} ${gateway.output()}`).toBe(200);
     }
     const acknowledged = new Set<number>([0, 1, 2, 3, 4]);
     const acceptedSends: Array<{ id: string; text: string }> = [];
@@ -123,14 +103,14 @@ describe('crash recovery (SIGKILL)', () => {
     };
     const workers = Array.from({ length: 16 }, worker);
     while (acknowledged.size < 150) await new Promise((resolve) => setTimeout(resolve, 5));
-    child!.kill('SIGKILL');
+    gateway.child!.kill('SIGKILL');
     killed = true;
     await Promise.all(workers);
-    if (child!.exitCode === null && child!.signalCode === null)
-      await new Promise((resolve) => child!.once('exit', resolve));
+    if (gateway.child!.exitCode === null && gateway.child!.signalCode === null)
+      await new Promise((resolve) => gateway.child!.once('exit', resolve));
     expect(acknowledged.size).toBeGreaterThanOrEqual(150);
 
-    await startGateway();
+    await gateway.start();
     const events: ThreadlineEvent[] = [];
     for (let after = 0; ; ) {
       const page = (await (
@@ -169,7 +149,10 @@ describe('crash recovery (SIGKILL)', () => {
       }
       if (pending.size) await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect([...pending], `sends still queued; gateway output: ${output.slice(-2000)}`).toEqual([]);
+    expect(
+      [...pending],
+      `sends still queued; gateway output: ${gateway.output().slice(-2000)}`,
+    ).toEqual([]);
     expect(acceptedSends.length).toBeGreaterThan(0);
     for (const send of acceptedSends)
       expect(
@@ -193,6 +176,6 @@ describe('crash recovery (SIGKILL)', () => {
     });
     expect(rebuilt.status).toBe(200);
     expect(await summary()).toEqual(folded);
-    child!.kill('SIGTERM');
+    gateway.child!.kill('SIGTERM');
   }, 120_000);
 });

@@ -1,11 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Notification } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
-import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
+import { restartableGateway } from './test-support/gateway-process.js';
 import { startTwilioMessagesServer } from './test-support/twilio-messages-server.js';
 
 /**
@@ -17,48 +15,31 @@ const count = 100;
 
 describe('deferred notifications survive SIGKILL', () => {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-notify-crash-'));
+  const gateway = restartableGateway(dataDirectory, () => ({
+    THREADLINE_API_KEYS: apiKey,
+    TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+    TWILIO_AUTH_TOKEN: 'notify-crash-token',
+    TWILIO_FROM_NUMBER: '+14155550000',
+    TWILIO_API_BASE: provider.url,
+    TWILIO_RATE_LIMIT_PER_SECOND: '1000',
+  }));
+  const base = gateway.base;
   let provider: Awaited<ReturnType<typeof startTwilioMessagesServer>>;
-  let port: number;
-  let child: ChildProcess | undefined;
-  let output = '';
 
   beforeAll(async () => {
     provider = await startTwilioMessagesServer();
-    port = await freePort();
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    gateway.child?.kill('SIGKILL');
     await provider.close();
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 
-  const base = () => `http://127.0.0.1:${port}`;
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
 
-  async function startGateway(): Promise<void> {
-    output = '';
-    child = spawnGateway(
-      {
-        PORT: String(port),
-        THREADLINE_DATA_DIR: dataDirectory,
-        THREADLINE_API_KEYS: apiKey,
-        THREADLINE_PUBLIC_URL: base(),
-        TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
-        TWILIO_AUTH_TOKEN: 'notify-crash-token',
-        TWILIO_FROM_NUMBER: '+14155550000',
-        TWILIO_API_BASE: provider.url,
-        TWILIO_RATE_LIMIT_PER_SECOND: '1000',
-      },
-      (chunk) => {
-        output += chunk;
-      },
-    );
-    await waitUntilHealthy(child, base(), () => output);
-  }
-
   it('sends each of 100 deferred notifications exactly once after a restart, at its time', async () => {
-    await startGateway();
+    await gateway.start();
     const sendAt = new Date(Date.now() + 4_000).toISOString();
     const response = await fetch(`${base()}/v1/notifications/batch`, {
       method: 'POST',
@@ -72,14 +53,14 @@ describe('deferred notifications survive SIGKILL', () => {
         })),
       }),
     });
-    expect(response.status, output).toBe(202);
+    expect(response.status, gateway.output()).toBe(202);
     const { results } = (await response.json()) as { results: { id: string; status: string }[] };
     expect(results.every((result) => result.status === 'scheduled')).toBe(true);
-    child!.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    gateway.child!.kill('SIGKILL');
+    await new Promise((resolve) => gateway.child!.once('exit', resolve));
     expect(provider.received).toHaveLength(0);
 
-    await startGateway();
+    await gateway.start();
     const pending = new Set(results.map((result) => result.id));
     // No deadline of its own: the test's time limit bounds a gateway that never sends.
     while (pending.size > 0) {
@@ -94,6 +75,6 @@ describe('deferred notifications survive SIGKILL', () => {
     expect(bodies).toEqual(Array.from({ length: count }, (_, index) => `reminder ${index}`).sort());
     for (const item of provider.received)
       expect(item.at).toBeGreaterThanOrEqual(new Date(sendAt).getTime());
-    child!.kill('SIGTERM');
+    gateway.child!.kill('SIGTERM');
   }, 120_000);
 });

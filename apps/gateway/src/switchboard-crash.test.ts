@@ -1,12 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { twilioSignature } from '@threadline/connector-kit';
 import type { ThreadlineEvent } from '@threadline/schema';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
-import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { restartableGateway } from './test-support/gateway-process.js';
 
 /**
  * Real processes: a customer message starts the bot's response timeout, the gateway is killed
@@ -19,38 +17,19 @@ const apiKey = 'switchboard-crash-key';
 
 describe('switchboard response timeout across SIGKILL', () => {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-switchboard-crash-'));
-  let port: number;
-  let child: ChildProcess | undefined;
-  let output = '';
-  const base = () => `http://127.0.0.1:${port}`;
+  const gateway = restartableGateway(dataDirectory, () => ({
+    THREADLINE_API_KEYS: apiKey,
+    TWILIO_ACCOUNT_SID: accountSid,
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_FROM_NUMBER: '+14155550000',
+    TWILIO_API_BASE: 'http://127.0.0.1:9',
+  }));
+  const base = gateway.base;
 
-  beforeAll(async () => {
-    port = await freePort();
-  });
   afterAll(() => {
-    child?.kill('SIGKILL');
+    gateway.child?.kill('SIGKILL');
     rmSync(dataDirectory, { recursive: true, force: true });
   });
-
-  async function startGateway(): Promise<void> {
-    output = '';
-    child = spawnGateway(
-      {
-        PORT: String(port),
-        THREADLINE_DATA_DIR: dataDirectory,
-        THREADLINE_API_KEYS: apiKey,
-        THREADLINE_PUBLIC_URL: base(),
-        TWILIO_ACCOUNT_SID: accountSid,
-        TWILIO_AUTH_TOKEN: authToken,
-        TWILIO_FROM_NUMBER: '+14155550000',
-        TWILIO_API_BASE: 'http://127.0.0.1:9',
-      },
-      (chunk) => {
-        output += chunk;
-      },
-    );
-    await waitUntilHealthy(child, base(), () => output);
-  }
 
   const api = async <T>(path: string, method = 'GET', body?: unknown): Promise<T> => {
     const response = await fetch(`${base()}${path}`, {
@@ -75,7 +54,7 @@ describe('switchboard response timeout across SIGKILL', () => {
     );
 
   it('fires the response timeout once after a restart', async () => {
-    await startGateway();
+    await gateway.start();
     const desk = await api<{ id: string }>('/v1/integrations', 'POST', { name: 'desk' });
     const bot = await api<{ id: string }>('/v1/integrations', 'POST', {
       name: 'bot',
@@ -101,12 +80,12 @@ describe('switchboard response timeout across SIGKILL', () => {
       },
       body: new URLSearchParams(params).toString(),
     });
-    expect(response.status, output).toBe(200);
-    child!.kill('SIGKILL');
-    if (child!.exitCode === null && child!.signalCode === null)
-      await new Promise((resolve) => child!.once('exit', resolve));
+    expect(response.status, gateway.output()).toBe(200);
+    gateway.child!.kill('SIGKILL');
+    if (gateway.child!.exitCode === null && gateway.child!.signalCode === null)
+      await new Promise((resolve) => gateway.child!.once('exit', resolve));
 
-    await startGateway();
+    await gateway.start();
     const deadline = Date.now() + 60_000;
     let fired = await timeouts();
     while (fired.length === 0 && Date.now() < deadline) {
@@ -114,7 +93,7 @@ describe('switchboard response timeout across SIGKILL', () => {
       fired = await timeouts();
     }
     // the event commits with the job's completion, so a second firing would show here
-    expect(fired, output).toHaveLength(1);
+    expect(fired, gateway.output()).toHaveLength(1);
     expect(fired[0]!.data).toMatchObject({ from: bot.id, to: desk.id, reason: 'timeout' });
     const conversationId =
       fired[0]!.type === 'conversation.control_passed' ? fired[0]!.data.conversationId : '';
@@ -122,6 +101,6 @@ describe('switchboard response timeout across SIGKILL', () => {
       `/v1/conversations/${conversationId}`,
     );
     expect(conversation.control.activeIntegrationId).toBe(desk.id);
-    child!.kill('SIGTERM');
+    gateway.child!.kill('SIGTERM');
   }, 120_000);
 });

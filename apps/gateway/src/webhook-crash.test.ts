@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,8 +6,7 @@ import { join } from 'node:path';
 import { twilioSignature } from '@threadline/connector-kit';
 import type { ThreadlineEvent } from '@threadline/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
-import { spawnGateway, waitUntilHealthy } from './test-support/gateway-process.js';
+import { restartableGateway } from './test-support/gateway-process.js';
 
 /**
  * Real processes: a gateway delivering a burst of events to a webhook receiver is killed with
@@ -30,15 +28,21 @@ interface Arrival {
 
 describe('webhook deliveries across SIGKILL', () => {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'threadline-webhook-crash-'));
+  const gateway = restartableGateway(dataDirectory, () => ({
+    THREADLINE_API_KEYS: apiKey,
+    THREADLINE_ALLOW_PRIVATE_WEBHOOKS: '1',
+    TWILIO_ACCOUNT_SID: accountSid,
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_FROM_NUMBER: '+14155550000',
+    TWILIO_API_BASE: 'http://127.0.0.1:9',
+  }));
+  const base = gateway.base;
   const arrivals: Arrival[] = [];
   const held: ServerResponse[] = [];
   /** Answer this many requests, then hold every further one unanswered. */
   let answerFirst = Number.POSITIVE_INFINITY;
   let sink: Server;
   let sinkUrl: string;
-  let port: number;
-  let child: ChildProcess | undefined;
-  let output = '';
 
   beforeAll(async () => {
     sink = createServer((request, response) => {
@@ -59,39 +63,16 @@ describe('webhook deliveries across SIGKILL', () => {
     });
     await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
     sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hooks`;
-    port = await freePort();
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    gateway.child?.kill('SIGKILL');
     sink.closeAllConnections();
     await new Promise((resolve) => sink.close(resolve));
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 
-  const base = () => `http://127.0.0.1:${port}`;
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-
-  async function startGateway(): Promise<void> {
-    output = '';
-    child = spawnGateway(
-      {
-        PORT: String(port),
-        THREADLINE_DATA_DIR: dataDirectory,
-        THREADLINE_API_KEYS: apiKey,
-        THREADLINE_PUBLIC_URL: base(),
-        THREADLINE_ALLOW_PRIVATE_WEBHOOKS: '1',
-        TWILIO_ACCOUNT_SID: accountSid,
-        TWILIO_AUTH_TOKEN: authToken,
-        TWILIO_FROM_NUMBER: '+14155550000',
-        TWILIO_API_BASE: 'http://127.0.0.1:9',
-      },
-      (chunk) => {
-        output += chunk;
-      },
-    );
-    await waitUntilHealthy(child, base(), () => output);
-  }
 
   function inbound(customer: number, index: number) {
     const url = `${base()}/webhooks/sms/sms`;
@@ -116,19 +97,20 @@ describe('webhook deliveries across SIGKILL', () => {
   async function until(condition: () => boolean, what: string): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`${what} did not happen; gateway: ${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`${what} did not happen; gateway: ${gateway.output()}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
   it('delivers every event at least once, in order per conversation, repeating only what was in flight', async () => {
-    await startGateway();
+    await gateway.start();
     const created = await fetch(`${base()}/v1/webhooks`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ url: sinkUrl, eventTypes: ['message.received'], maxInFlight }),
     });
-    expect(created.status, output).toBe(201);
+    expect(created.status, gateway.output()).toBe(201);
 
     // the receiver answers the first 20 deliveries, then holds the next ones: requests in flight
     answerFirst = 20;
@@ -139,14 +121,14 @@ describe('webhook deliveries across SIGKILL', () => {
     await until(() => held.length === maxInFlight, `${maxInFlight} held deliveries`);
     const inFlight = new Set(arrivals.slice(answerFirst).map((arrival) => arrival.webhookId));
     expect(inFlight.size).toBe(maxInFlight);
-    child!.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    gateway.child!.kill('SIGKILL');
+    await new Promise((resolve) => gateway.child!.once('exit', resolve));
     for (const response of held.splice(0)) response.destroy();
     const beforeRestart = arrivals.length;
     expect(beforeRestart).toBe(answerFirst + maxInFlight);
 
     answerFirst = Number.POSITIVE_INFINITY;
-    await startGateway();
+    await gateway.start();
     const stored = (
       (await (
         await fetch(`${base()}/v1/events?format=json&after=0&limit=1000&types=message.received`, {
@@ -206,6 +188,6 @@ describe('webhook deliveries across SIGKILL', () => {
     }
     for (const cursors of afterRestart.values())
       expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
-    child!.kill('SIGTERM');
+    gateway.child!.kill('SIGTERM');
   }, 120_000);
 });

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { freePort } from './free-port.js';
+
 const gatewayDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
@@ -51,4 +53,39 @@ export async function waitUntilHealthy(
     if (child.exitCode !== null) throw new Error(`gateway exited: ${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * A gateway process that a test starts, kills and starts again on one port and data
+ * directory: PORT, THREADLINE_DATA_DIR and THREADLINE_PUBLIC_URL are set, `env` (read at each
+ * start) adds the rest. `output()` is what the current process printed.
+ */
+export function restartableGateway(dataDirectory: string, env: () => Record<string, string>) {
+  let port = 0;
+  let child: ChildProcess | undefined;
+  let output = '';
+  const base = () => `http://127.0.0.1:${port}`;
+  return {
+    base,
+    get child() {
+      return child;
+    },
+    output: () => output,
+    async start(): Promise<void> {
+      port ||= await freePort();
+      output = '';
+      child = spawnGateway(
+        {
+          PORT: String(port),
+          THREADLINE_DATA_DIR: dataDirectory,
+          THREADLINE_PUBLIC_URL: base(),
+          ...env(),
+        },
+        (chunk) => {
+          output += chunk;
+        },
+      );
+      await waitUntilHealthy(child, base(), () => output);
+    },
+  };
 }
