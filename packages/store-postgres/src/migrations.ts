@@ -237,6 +237,20 @@ export const migrations: string[] = [
   );
   INSERT INTO analytics_cursor (id, cursor, token) SELECT 1, COALESCE(MAX(cursor), 0), '' FROM events;
   `,
+  // every message updates its conversation's last_message_at: out of every index, so the
+  // update is a heap-only (HOT) one — no index entries, no deferred constraint check — when
+  // the page has room, which the fill factor leaves; a contact's latest conversation is then
+  // sorted from its few conversations
+  `
+  DROP INDEX conversations_by_contact;
+  CREATE INDEX conversations_by_contact ON conversations (contact_id, inbox_id);
+  ALTER TABLE conversations SET (fillfactor = 70);
+  `,
+  // a new customer's address is looked up on every channel (threadline_find_identity): by
+  // address alone, not by a scan of every identity
+  `
+  CREATE INDEX identities_by_address ON identities (address);
+  `,
 ];
 
 /** Quotes an identifier (a schema name) for SQL. */
