@@ -56,6 +56,12 @@ export abstract class DeferredTransaction extends Queries {
   protected readonly addressIdentities = new Map<string, Map<string, Row>>();
   /** Identities found (address known, contact locked) by `channel:address`, not written since. */
   protected readonly foundIdentities = new Map<string, Row>();
+  /**
+   * When the latest sent, unreplied notification of a conversation was sent (null: none), read
+   * with the conversation. Writes of other rows leave it true, so it outlives `forget`; a
+   * notification write drops it.
+   */
+  protected readonly awaitingReplySince = new Map<string, string | null>();
   /** Contacts this transaction created that have no conversation yet. */
   protected readonly contactsWithoutConversations = new Set<string>();
   /** The first cursor this transaction appended, once it has appended events. */
@@ -88,6 +94,7 @@ export abstract class DeferredTransaction extends Queries {
   /** Start the next work of the batch: nothing read for the previous one is reused. */
   beginWork(): void {
     this.forget();
+    if (this.awaitingReplySince.size > 0) this.awaitingReplySince.clear();
   }
 
   protected forget(): void {

@@ -149,7 +149,11 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
       `SELECT c.id, c.data, (
          SELECT m.data FROM messages m
          WHERE m.conversation_id = c.id AND m.direction = 'outbound' ORDER BY m.seq DESC LIMIT 1
-       ) AS latest_outbound
+       ) AS latest_outbound, (
+         SELECT n.sent_at FROM notifications n
+         WHERE n.conversation_id = c.id AND n.sent_at IS NOT NULL AND n.reply_message_id IS NULL
+         ORDER BY n.sent_at DESC LIMIT 1
+       ) AS awaiting_reply_since
        FROM conversations c
        WHERE c.contact_id = $1 AND c.inbox_id = $2 AND c.merged_into_id IS NULL
        ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1 FOR UPDATE OF c`,
@@ -157,7 +161,21 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     );
     if (!row) return undefined;
     this.latestOutbound.set(String(row.id), (row.latest_outbound as Message | null) ?? null);
+    this.awaitingReplySince.set(
+      String(row.id),
+      (row.awaiting_reply_since as string | null) ?? null,
+    );
     return row.data as Conversation;
+  }
+
+  /**
+   * Read with the conversation: none sent since `since`, none to lock and nothing to ask. One
+   * was: the query locks it (a notification row is read locked only when there is one).
+   */
+  override async findNotificationAwaitingReply(conversationId: string, since: string) {
+    const sentAt = this.awaitingReplySince.get(conversationId);
+    if (sentAt === null || (sentAt !== undefined && sentAt < since)) return undefined;
+    return super.findNotificationAwaitingReply(conversationId, since);
   }
 
   override async findLatestOutbound(conversationId: string) {
@@ -523,9 +541,11 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     await this.run("UPDATE analytics_cursor SET cursor = 0, token = ''");
   }
   async insertNotification(notification: Notification) {
+    this.awaitingReplySince.clear();
     await this.run(...notificationWrites.insert(notification));
   }
   async updateNotification(notification: Notification) {
+    this.awaitingReplySince.clear();
     await this.run(...notificationWrites.update(notification));
   }
   async putNotificationPreferences(contactId: string, preferences: NotificationPreferences) {
