@@ -243,6 +243,19 @@ export function testNotifications(name: string, factory: StoreFactory): void {
       expect(events('notification.replied')).toHaveLength(1);
     });
 
+    it('a reply after the continuity window is no reply to a notification sent before it', async () => {
+      const contactId = await setup();
+      const notification = await notify(contactId);
+      await harness.engine.drainJobs();
+      expect(events('notification.sent')).toHaveLength(1);
+      harness.clock.advance(2 * day);
+      const late = await harness.inbound(harness.telegram, '7001', 'hello again');
+      expect(late.message!.contactId).toBe(contactId);
+      expect(events('notification.replied')).toHaveLength(0);
+      const stored = await harness.store.read.getNotification(notification.id);
+      expect(stored?.replyMessageId).toBeNull();
+    });
+
     it('deferred notifications run once when two instances drain the same store', async () => {
       await setup();
       const second = createEngine({
