@@ -26,6 +26,31 @@ interface DeferredWrite {
 /** `INSERT INTO t (columns) VALUES (…)` with nothing after the one row: its head and its row. */
 const plainInsert = /^(INSERT INTO \w+ \([^)]*\)\s+VALUES\s*)(\(.*\))$/s;
 
+/**
+ * Updates of one row by id, by their text: several of one kind in a transaction's deferred
+ * writes go out as one `UPDATE … FROM (VALUES …)` — one statement to plan, not one a row.
+ */
+const keyedUpdates = new Map<string, { row: string; combined: (rows: string) => string }>();
+
+/**
+ * `UPDATE table SET column = $1, … WHERE id = $n`, registered so that several deferred ones
+ * combine into one statement. `cast` names a column's type where a VALUES list would read text
+ * (JSON columns).
+ */
+export function keyedUpdate(table: string, columns: Array<[name: string, cast?: string]>): string {
+  const names = columns.map(([name]) => name);
+  const sql = `UPDATE ${table} SET ${names.map((name, index) => `${name} = $${index + 1}`).join(', ')} WHERE id = $${names.length + 1}`;
+  const set = columns
+    .map(([name, cast]) => `${name} = v.${name}${cast ? `::${cast}` : ''}`)
+    .join(', ');
+  keyedUpdates.set(sql, {
+    row: `(${[...names, 'id'].map((_, index) => `$${index + 1}`).join(', ')})`,
+    combined: (rows) =>
+      `UPDATE ${table} AS t SET ${set} FROM (VALUES ${rows}) AS v(${[...names, 'id'].join(', ')}) WHERE t.id = v.id`,
+  });
+  return sql;
+}
+
 /** `sql` with its parameters `$1…$n` renumbered from `offset + 1` (texts remembered). */
 const shiftedTexts = new Map<string, string>();
 function shiftParameters(sql: string, offset: number): string {
@@ -159,6 +184,17 @@ export abstract class DeferredTransaction extends Queries {
           return tuple;
         });
         statements.push(`${insert[1]}${tuples.join(', ')}`);
+        continue;
+      }
+      // each key is written once per combined statement, so these rows are distinct
+      const update = group.length > 1 ? keyedUpdates.get(sql) : undefined;
+      if (update) {
+        const rows = group.map((write) => {
+          const row = shiftParameters(update.row, values.length);
+          values.push(...write.values);
+          return row;
+        });
+        statements.push(update.combined(rows.join(', ')));
         continue;
       }
       for (const write of group) {

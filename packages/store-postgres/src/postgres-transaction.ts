@@ -28,7 +28,7 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import { analyticsStatements } from './postgres-analytics.js';
-import { DeferredTransaction } from './postgres-deferred.js';
+import { DeferredTransaction, keyedUpdate } from './postgres-deferred.js';
 import { notificationWrites } from './postgres-notifications.js';
 import {
   json,
@@ -74,6 +74,28 @@ const messageRow = (message: Message) => [
   message.createdAt,
   json(message),
 ];
+
+const updateContactSql = keyedUpdate('contacts', [
+  ['name'],
+  ['channel_preference', 'json'],
+  ['opted_out', 'json'],
+  ['merged_into_id'],
+  ['updated_at'],
+]);
+const updateConversationSql = keyedUpdate('conversations', [
+  ['contact_id'],
+  ['inbox_id'],
+  ['status'],
+  ['last_message_at'],
+  ['merged_into_id'],
+  ['data', 'json'],
+]);
+const updateMessageSql = keyedUpdate('messages', [
+  ['conversation_id'],
+  ['contact_id'],
+  ['external_id'],
+  ['data', 'json'],
+]);
 
 /**
  * One transaction on its own connection, shared by the writes of one group commit (they run
@@ -200,18 +222,14 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
   async updateContact(contact: ContactRecord) {
     const key = `contacts:${contact.id}`;
     if (this.replaceDeferredInsert(key, contactRow(contact))) return;
-    await this.defer(
-      key,
-      `UPDATE contacts SET name = $1, channel_preference = $2, opted_out = $3, merged_into_id = $4, updated_at = $5 WHERE id = $6`,
-      [
-        contact.name,
-        json(contact.channelPreference),
-        json(contact.optedOut),
-        contact.mergedIntoId,
-        contact.updatedAt,
-        contact.id,
-      ],
-    );
+    await this.defer(key, updateContactSql, [
+      contact.name,
+      json(contact.channelPreference),
+      json(contact.optedOut),
+      contact.mergedIntoId,
+      contact.updatedAt,
+      contact.id,
+    ]);
   }
   async insertIdentity(contactId: string, identity: Identity) {
     await this.defer(
@@ -249,20 +267,15 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     this.contactsWithoutConversations.delete(conversation.contactId);
     const key = `conversations:${conversation.id}`;
     if (this.replaceDeferredInsert(key, conversationRow(conversation))) return;
-    await this.defer(
-      key,
-      `UPDATE conversations SET contact_id = $1, inbox_id = $2, status = $3, last_message_at = $4, merged_into_id = $5, data = $6
-       WHERE id = $7`,
-      [
-        conversation.contactId,
-        conversation.inboxId,
-        conversation.status,
-        conversation.lastMessageAt,
-        conversation.mergedIntoId,
-        json(conversation),
-        conversation.id,
-      ],
-    );
+    await this.defer(key, updateConversationSql, [
+      conversation.contactId,
+      conversation.inboxId,
+      conversation.status,
+      conversation.lastMessageAt,
+      conversation.mergedIntoId,
+      json(conversation),
+      conversation.id,
+    ]);
   }
   async reassignContact(fromContactId: string, toContactId: string) {
     this.contactsWithoutConversations.delete(toContactId);
@@ -319,11 +332,13 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
   async updateMessage(message: Message) {
     const key = `messages:${message.id}`;
     if (this.replaceDeferredInsert(key, messageRow(message))) return;
-    await this.defer(
-      key,
-      `UPDATE messages SET conversation_id = $1, contact_id = $2, external_id = $3, data = $4 WHERE id = $5`,
-      [message.conversationId, message.contactId, message.externalId, json(message), message.id],
-    );
+    await this.defer(key, updateMessageSql, [
+      message.conversationId,
+      message.contactId,
+      message.externalId,
+      json(message),
+      message.id,
+    ]);
   }
   async appendEvent<T extends EventType>(type: T, data: EventData<T>, time: string, id: string) {
     const event = { id, cursor: 0, type, time, data };
