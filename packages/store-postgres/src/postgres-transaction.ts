@@ -267,15 +267,9 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     this.contactsWithoutConversations.delete(conversation.contactId);
     const key = `conversations:${conversation.id}`;
     if (this.replaceDeferredInsert(key, conversationRow(conversation))) return;
-    await this.defer(key, updateConversationSql, [
-      conversation.contactId,
-      conversation.inboxId,
-      conversation.status,
-      conversation.lastMessageAt,
-      conversation.mergedIntoId,
-      json(conversation),
-      conversation.id,
-    ]);
+    // the row's columns, the id last
+    const [id, ...columns] = conversationRow(conversation);
+    await this.defer(key, updateConversationSql, [...columns, id]);
   }
   async reassignContact(fromContactId: string, toContactId: string) {
     this.contactsWithoutConversations.delete(toContactId);
