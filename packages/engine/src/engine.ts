@@ -107,6 +107,7 @@ export function createEngine(options: EngineOptions) {
           token: ids.next(),
           onDeltas: options.onAnalytics,
           log,
+          paceMs: store.backgroundPaceMs,
         });
   const work = createUnitOfWork({
     store,

@@ -332,6 +332,12 @@ export interface Store {
    * Optional: a store without it runs such work with `write`.
    */
   writeApart?<T>(work: (transaction: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * The least time between the starts of two background transactions (`writeApart`) this
+   * store asks for, in ms: where a transaction costs round trips over a network, the analytics
+   * fold commits less often and folds more events each time. Optional (20 ms).
+   */
+  readonly backgroundPaceMs?: number;
   readonly read: StoreReader;
   /** Resolves when the store answers (for /readyz). */
   ping(): Promise<void>;

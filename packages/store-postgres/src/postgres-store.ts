@@ -421,6 +421,8 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     },
     pool,
     stats,
+    // a fold transaction costs four round trips: five a second at most take a tenth of them
+    backgroundPaceMs: 100,
     read: reader,
     async write<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
       if (closed) throw new Error('the store is closed');
