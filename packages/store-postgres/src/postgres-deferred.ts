@@ -14,6 +14,11 @@ export interface Connection {
   literal(text: string): string;
   /** `sql` with its `$n` parameters inlined as literals; given, commit sends the last writes with COMMIT. */
   inline?(sql: string, values: unknown[]): string;
+  /**
+   * Statements asked for in one turn share a round trip (`shared-round-trips.ts`): a read
+   * asked for early, beside others, costs no round trip of its own.
+   */
+  sharesRoundTrips?: boolean;
 }
 
 interface DeferredWrite {
@@ -98,7 +103,7 @@ export abstract class DeferredTransaction extends Queries {
 
   constructor(
     runner: Run,
-    private readonly connection: Connection,
+    protected readonly connection: Connection,
   ) {
     super(runner, ' FOR UPDATE');
   }

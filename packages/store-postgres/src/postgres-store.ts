@@ -236,6 +236,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
         new Transaction(shared.run, {
           batch: () => Promise.reject(stop),
           literal: quoteLiteral,
+          sharesRoundTrips: true,
         }),
     );
     const facades = transactions.map(

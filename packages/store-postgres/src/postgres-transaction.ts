@@ -130,6 +130,9 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     const key = `${address.channel}:${address.address}`;
     const again = this.foundIdentities.get(key);
     if (again) return this.found(again);
+    // every message reads the switchboard's settings after it is stored: where statements
+    // share round trips, that read goes out now, beside this one, not in a round trip of its own
+    if (this.connection.sharesRoundTrips && !this.switchboardRead) void this.readSwitchboard();
     const rows = await this.run('SELECT * FROM threadline_find_identity($1, $2)', [
       address.channel,
       address.address,
@@ -508,13 +511,33 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
    * in a round trip of their own.
    */
   override async getSwitchboard() {
-    if (this.writes.some((write) => write.key === 'settings:switchboard')) await this.flushWrites();
-    this.counts.statements += 1;
-    this.counts.roundTrips += 1;
-    const row = (await this.runner(switchboardSql))[0];
+    if (this.writes.some((write) => write.key === 'settings:switchboard')) {
+      this.switchboardRead = undefined;
+      await this.flushWrites();
+    }
+    const row = (await (this.switchboardRead ?? this.readSwitchboard()))[0];
     return row ? (row.data as SwitchboardSettings) : undefined;
   }
+
+  /** The switchboard's settings, read beside the statements asked for in this turn. */
+  private switchboardRead: Promise<Row[]> | undefined;
+  private readSwitchboard(): Promise<Row[]> {
+    this.counts.statements += 1;
+    this.counts.roundTrips += 1;
+    const read = this.runner(switchboardSql);
+    this.switchboardRead = read;
+    // asked for early and then not needed: its failure is the round trip's, reported there
+    read.catch(() => {});
+    return read;
+  }
+
+  override beginWork(): void {
+    super.beginWork();
+    this.switchboardRead = undefined;
+  }
+
   async putSwitchboard(settings: SwitchboardSettings) {
+    this.switchboardRead = undefined;
     await this.defer(
       'settings:switchboard',
       "INSERT INTO settings (key, data) VALUES ('switchboard', $1) ON CONFLICT (key) DO UPDATE SET data = excluded.data",
