@@ -167,13 +167,11 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     const transaction = new Transaction(
       async (sql, parameters) => (await client.query(prepared(sql, parameters))).rows as Row[],
       {
-        async batch(sql, result = 0) {
+        async batch(sql) {
           const results = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
-          return ((Array.isArray(results) ? results[result] : results)?.rows ?? []) as Row[];
+          return ((Array.isArray(results) ? results[0] : results)?.rows ?? []) as Row[];
         },
         literal: quoteLiteral,
-        // a work alone: its last writes go out with the COMMIT (a failure there is its own)
-        ...(items.length === 1 ? { inline } : {}),
       },
     );
     let committing: CommitTicket | undefined;
@@ -185,8 +183,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
         failedAt = index;
         transaction.beginWork();
         values.push(await item.work(transaction));
-        // with several works, each one's writes go out before the next: a failure names its work
-        if (items.length > 1) await transaction.flushWrites();
+        await transaction.flushWrites();
       }
       failedAt = 'commit';
       committing = order.committing();
