@@ -3,19 +3,22 @@
  * machine: `npx tsx --conditions=@threadline/source bench/postgres-ingest.ts [--seconds 10]`.
  *
  * Signed Twilio webhooks from 5,000 customers at 50 connections against: the default gateway
- * (SQLite file); one
- * gateway on PostgreSQL and Redis; then two such gateways sharing them, loaded at once
- * (msg/s per instance and in all); then sends (`POST /v1/messages` to a fake Twilio API) on
- * the single PostgreSQL gateway. Each store is measured once every customer has written to
- * it (so every run sees the same traffic: known customers with open conversations). For each run it prints CPU per message in the gateway(s),
- * from /proc, and in PostgreSQL: the backends serving the bench's database, from /proc of
- * their pids (background processes — WAL writer, checkpointer — are shared with whatever
- * else the server runs and are not counted). For the PostgreSQL runs it also prints what the
- * store sent per message (statements and round trips, from the gateways' /metrics) and the
- * WAL written per message (`pg_current_wal_lsn` before and after: server-wide, so other
- * databases' writes during the run count too). PostgreSQL and Redis must answer on
- * 127.0.0.1 (or set THREADLINE_TEST_DATABASE_URL / THREADLINE_TEST_REDIS_URL); a throwaway
- * database and key prefix are created and removed.
+ * (SQLite file); one gateway on PostgreSQL and Redis; two such gateways sharing them, loaded
+ * at once (msg/s per instance and in all); then sends (`POST /v1/messages` to a fake Twilio
+ * API) on the single PostgreSQL gateway. Each store is measured once every customer has
+ * written to it (so every run sees the same traffic: known customers with open
+ * conversations), and each ingest setting in two rounds, in the order SQLite, one, two, two,
+ * one, SQLite, so drift in the machine's load weighs on all alike.
+ *
+ * For each setting it prints CPU per message in the gateway(s), from /proc, and in
+ * PostgreSQL: the backends serving the bench's database, from /proc of their pids
+ * (background processes — WAL writer, checkpointer — are shared with whatever else the server
+ * runs and are not counted). For PostgreSQL it also prints what the store sent per message
+ * (statements and round trips, from the gateways' /metrics) and the WAL written per message
+ * (`pg_current_wal_lsn` before and after: server-wide, so other databases' writes during the
+ * run count too). PostgreSQL and Redis must answer on 127.0.0.1 (or set
+ * THREADLINE_TEST_DATABASE_URL / THREADLINE_TEST_REDIS_URL); a throwaway database and key
+ * prefix are created and removed.
  */
 
 import { readFileSync } from 'node:fs';
@@ -145,12 +148,31 @@ interface Gateway {
   child: { pid?: number };
 }
 
+/** What a run cost, summed over the gateways measured (and their database, when given). */
+interface Cost {
+  gatewayMs: number;
+  postgresMs: number;
+  walBytes: number;
+  commits: number;
+  statements: number;
+  roundTrips: number;
+}
+
+const addCosts = (a: Cost, b: Cost): Cost => ({
+  gatewayMs: a.gatewayMs + b.gatewayMs,
+  postgresMs: a.postgresMs + b.postgresMs,
+  walBytes: a.walBytes + b.walBytes,
+  commits: a.commits + b.commits,
+  statements: a.statements + b.statements,
+  roundTrips: a.roundTrips + b.roundTrips,
+});
+
 /** Measures what `run` costs the gateways (and the database `database`, when given). */
 async function measured<T>(
   gateways: Gateway[],
   database: string | undefined,
   run: () => Promise<T>,
-): Promise<{ result: T; cost: (messages: number) => Record<string, string> }> {
+): Promise<{ result: T; cost: Cost }> {
   const gatewayBefore = gateways.map((gateway) => processCpuMs(gateway.child.pid!));
   const backendsBefore = database ? await backendCpu(database) : undefined;
   const countersBefore = database
@@ -158,17 +180,21 @@ async function measured<T>(
     : undefined;
   const lsnBefore = database ? await walLsn() : undefined;
   const result = await run();
-  const gatewayMs = gateways.reduce(
-    (sum, gateway, index) => sum + processCpuMs(gateway.child.pid!) - gatewayBefore[index]!,
-    0,
-  );
-  let postgresMs = 0;
-  let walBytes = 0;
-  const counters = { commits: 0, statements: 0, roundTrips: 0 };
+  const cost: Cost = {
+    gatewayMs: gateways.reduce(
+      (sum, gateway, index) => sum + processCpuMs(gateway.child.pid!) - gatewayBefore[index]!,
+      0,
+    ),
+    postgresMs: 0,
+    walBytes: 0,
+    commits: 0,
+    statements: 0,
+    roundTrips: 0,
+  };
   if (database) {
     const backendsAfter = await backendCpu(database);
-    for (const [pid, ms] of backendsAfter) postgresMs += ms - (backendsBefore!.get(pid) ?? 0);
-    walBytes = Number(
+    for (const [pid, ms] of backendsAfter) cost.postgresMs += ms - (backendsBefore!.get(pid) ?? 0);
+    cost.walBytes = Number(
       (
         await admin.query<{ bytes: string }>(
           'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS bytes',
@@ -179,40 +205,44 @@ async function measured<T>(
     const countersAfter = await Promise.all(gateways.map((gateway) => scrape(gateway.base)));
     for (const [index, after] of countersAfter.entries()) {
       const before = countersBefore![index]!;
-      counters.commits +=
-        after.threadline_store_commits_total - before.threadline_store_commits_total;
-      counters.statements +=
+      cost.commits += after.threadline_store_commits_total - before.threadline_store_commits_total;
+      cost.statements +=
         after.threadline_store_statements_total - before.threadline_store_statements_total;
-      counters.roundTrips +=
+      cost.roundTrips +=
         after.threadline_store_round_trips_total - before.threadline_store_round_trips_total;
     }
   }
+  return { result, cost };
+}
+
+/** A cost per message, as the table's columns. */
+function perMessage(cost: Cost, messages: number, database: boolean): Record<string, string> {
+  const per = (value: number, digits = 2) =>
+    messages > 0 ? (value / messages).toFixed(digits) : '–';
   return {
-    result,
-    cost: (messages) => {
-      const per = (value: number, digits = 2) =>
-        messages > 0 ? (value / messages).toFixed(digits) : '–';
-      return {
-        'gateway CPU ms/msg': per(gatewayMs, 3),
-        'PostgreSQL CPU ms/msg': database ? per(postgresMs, 3) : '',
-        'CPU ms/msg in all': per(gatewayMs + postgresMs, 3),
-        'statements/msg': database ? per(counters.statements) : '',
-        'round trips/msg': database ? per(counters.roundTrips) : '',
-        'msgs/commit':
-          database && counters.commits > 0 ? (messages / counters.commits).toFixed(1) : '',
-        'WAL bytes/msg': database ? per(walBytes, 0) : '',
-      };
-    },
+    'gateway CPU ms/msg': per(cost.gatewayMs, 3),
+    'PostgreSQL CPU ms/msg': database ? per(cost.postgresMs, 3) : '',
+    'CPU ms/msg in all': per(cost.gatewayMs + cost.postgresMs, 3),
+    'statements/msg': database ? per(cost.statements) : '',
+    'round trips/msg': database ? per(cost.roundTrips) : '',
+    'msgs/commit': database && cost.commits > 0 ? (messages / cost.commits).toFixed(1) : '',
+    'WAL bytes/msg': database ? per(cost.walBytes, 0) : '',
   };
 }
 
+type Load = Awaited<ReturnType<typeof load>>;
+
+/** Two rounds of one setting as one: msg/s and p50 their mean, p99 the higher. */
+const bothRounds = (a: Load, b: Load): Load => ({
+  rps: Math.round((a.rps + b.rps) / 2),
+  answered: a.answered + b.answered,
+  p50: (a.p50 + b.p50) / 2,
+  p99: Math.max(a.p99, b.p99),
+  errors: a.errors + b.errors,
+});
+
 const rows: Array<Record<string, string | number>> = [];
-const row = (
-  run: string,
-  instances: number,
-  result: Awaited<ReturnType<typeof load>>,
-  cost: Record<string, string>,
-) => {
+const row = (run: string, instances: number, result: Load, cost: Record<string, string>) => {
   rows.push({
     run,
     instances,
@@ -243,18 +273,11 @@ const providerEnv = {
   THREADLINE_API_RATE_LIMIT: '1000000',
 };
 
-// --- the default: one SQLite file
+// --- the gateways: the SQLite default, and two on one PostgreSQL database and Redis; each
+// setting is measured twice, in the order S, P1, P2, P2, P1, S, so a machine whose load
+// drifts during the run weighs on every setting alike
 const sqlite = await startGateway();
 await warmUp(sqlite.base);
-{
-  const { result, cost } = await measured([sqlite], undefined, () => load(sqlite.base));
-  row('SQLite (default)', 1, result, cost(result.answered));
-}
-const sqliteCpu = Number(rows[0]!['gateway CPU ms/msg']);
-const sqliteRate = Number(rows[0]!['msg/s per instance']);
-await stopChild(sqlite.child);
-
-// --- PostgreSQL + Redis
 const database = await createTestDatabase();
 const databaseName = new URL(database.url).pathname.slice(1);
 const prefix = uniquePrefix('bench');
@@ -268,33 +291,57 @@ let sends: Record<string, string | number> | undefined;
 try {
   const single = await startGateway({ ...scaleOut, THREADLINE_INSTANCE_ID: 'bench-1' });
   await warmUp(single.base);
-  let singleRate = 0;
-  {
-    const { result, cost } = await measured([single], databaseName, () => load(single.base));
-    row('PostgreSQL + Redis', 1, result, cost(result.answered));
-    singleRate = result.rps;
-  }
   const second = await startGateway({ ...scaleOut, THREADLINE_INSTANCE_ID: 'bench-2' });
   await load(second.base, 2); // the customers are in the database already
-  const { result: both, cost } = await measured([single, second], databaseName, () =>
-    Promise.all([
-      load(single.base, seconds, connections / 2),
-      load(second.base, seconds, connections / 2),
-    ]),
+
+  const sqliteRound = () => measured([sqlite], undefined, () => load(sqlite.base));
+  const singleRound = () => measured([single], databaseName, () => load(single.base));
+  const bothRound = () =>
+    measured([single, second], databaseName, () =>
+      Promise.all([
+        load(single.base, seconds, connections / 2),
+        load(second.base, seconds, connections / 2),
+      ]),
+    );
+  const sqlite1 = await sqliteRound();
+  const single1 = await singleRound();
+  const both1 = await bothRound();
+  const both2 = await bothRound();
+  const single2 = await singleRound();
+  const sqlite2 = await sqliteRound();
+  await stopChild(sqlite.child);
+  await stopChild(second.child);
+
+  const sqliteResult = bothRounds(sqlite1.result, sqlite2.result);
+  row(
+    'SQLite (default)',
+    1,
+    sqliteResult,
+    perMessage(addCosts(sqlite1.cost, sqlite2.cost), sqliteResult.answered, false),
   );
-  for (const [index, result] of both.entries())
+  const singleResult = bothRounds(single1.result, single2.result);
+  const singleCost = perMessage(addCosts(single1.cost, single2.cost), singleResult.answered, true);
+  row('PostgreSQL + Redis', 1, singleResult, singleCost);
+  const perInstance = [0, 1].map((index) => bothRounds(both1.result[index]!, both2.result[index]!));
+  for (const [index, result] of perInstance.entries())
     row(`PostgreSQL + Redis, instance ${index + 1} of 2`, 2, result, {});
+  const bothRate = perInstance[0]!.rps + perInstance[1]!.rps;
   rows.push({
     run: 'PostgreSQL + Redis, both instances',
     instances: 2,
-    'msg/s per instance': `${both[0]!.rps + both[1]!.rps} in all`,
+    'msg/s per instance': `${bothRate} in all`,
     'ack p50 ms': '',
     'ack p99 ms': '',
-    errors: both[0]!.errors + both[1]!.errors,
-    ...cost(both[0]!.answered + both[1]!.answered),
+    errors: perInstance[0]!.errors + perInstance[1]!.errors,
+    ...perMessage(
+      addCosts(both1.cost, both2.cost),
+      perInstance[0]!.answered + perInstance[1]!.answered,
+      true,
+    ),
   });
-  const bothRate = both[0]!.rps + both[1]!.rps;
-  await stopChild(second.child);
+  const sqliteCpu = Number(rows[0]!['gateway CPU ms/msg']);
+  const sqliteRate = sqliteResult.rps;
+  const singleRate = singleResult.rps;
 
   // sends on the single instance: API request, send job through Redis, provider call, status
   const sendRun = await measured([single], databaseName, async () => {
@@ -342,7 +389,7 @@ try {
     'ack p50 ms': sendRun.result.latency.p50,
     'ack p99 ms': sendRun.result.latency.p99,
     errors: sendRun.result.non2xx + sendRun.result.errors,
-    ...sendRun.cost(sendRun.result['2xx']),
+    ...perMessage(sendRun.cost, sendRun.result['2xx'], true),
   };
   await stopChild(single.child);
 
@@ -362,6 +409,6 @@ try {
 if (sends) rows.push(sends);
 
 console.log(
-  `\nIngest throughput, signed Twilio webhooks (${seconds} s per run, ${connections} connections in all); load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+  `\nIngest throughput, signed Twilio webhooks (two rounds of ${seconds} s per setting, ${connections} connections in all); load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
 );
 console.log(table(rows));
