@@ -288,7 +288,12 @@ export function foldEvent(
   }
 }
 
-function newState(conversationId: string, channel: string, time: string): ConversationAnalytics {
+/** A conversation's state when its first event is folded. */
+export function newState(
+  conversationId: string,
+  channel: string,
+  time: string,
+): ConversationAnalytics {
   return {
     conversationId,
     channels: channel ? [channel] : [],

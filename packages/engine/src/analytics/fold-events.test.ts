@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsReader, ConversationAnalytics } from './analytics-types.js';
-import type { LogEvent } from './fold-event.js';
+import { type LogEvent, newState } from './fold-event.js';
 import { foldBatch } from './fold-events.js';
 
 /** A reader holding `stored` states, counting what it is asked for. */
@@ -19,21 +19,8 @@ function reader(stored: ConversationAnalytics[]) {
 }
 
 const waiting: ConversationAnalytics = {
-  conversationId: 'c1',
-  channels: ['sms'],
-  channel: 'sms',
-  integrationId: '',
-  status: 'open',
-  reopenPending: false,
-  openedAt: '2026-03-01T09:00:00.000Z',
+  ...newState('c1', 'sms', '2026-03-01T09:00:00.000Z'),
   awaitingSince: '2026-03-01T09:00:00.000Z',
-  awaitingChannel: 'sms',
-  firstResponded: false,
-  defaultIntegrationId: null,
-  defaultSince: null,
-  leftDefault: false,
-  crossChannel: false,
-  mergedIntoId: null,
 };
 
 const message = (direction: 'inbound' | 'outbound', channel = 'sms') => ({

@@ -11,6 +11,22 @@ const least = (a: number | null, b: number | null) =>
 const most = (a: number | null, b: number | null) =>
   a === null ? b : b === null ? a : Math.max(a, b);
 
+/** Adds `items` into `rows`, one row per key: a key's first item copied, later ones merged in. */
+function addRows<T>(
+  rows: Map<string, T>,
+  items: Iterable<T>,
+  keyOf: (item: T) => string,
+  merge: (known: T, item: T) => void,
+): Map<string, T> {
+  for (const item of items) {
+    const key = keyOf(item);
+    const known = rows.get(key);
+    if (known) merge(known, item);
+    else rows.set(key, { ...item });
+  }
+  return rows;
+}
+
 /**
  * Adds `items` into `rows`, one row per key: counts and sums added, min and max kept. A key's
  * first item is copied, so the items are left alone. Returns `rows`.
@@ -20,18 +36,12 @@ export function addCounters<T extends Summed>(
   items: Iterable<T>,
   keyOf: (item: T) => string,
 ): Map<string, T> {
-  for (const item of items) {
-    const key = keyOf(item);
-    const known = rows.get(key);
-    if (!known) rows.set(key, { ...item });
-    else {
-      known.count += item.count;
-      known.sum += item.sum;
-      known.min = least(known.min, item.min);
-      known.max = most(known.max, item.max);
-    }
-  }
-  return rows;
+  return addRows(rows, items, keyOf, (known, item) => {
+    known.count += item.count;
+    known.sum += item.sum;
+    known.min = least(known.min, item.min);
+    known.max = most(known.max, item.max);
+  });
 }
 
 /** The same for rows that only count (histogram bins). */
@@ -40,13 +50,9 @@ export function addCounts<T extends { count: number }>(
   items: Iterable<T>,
   keyOf: (item: T) => string,
 ): Map<string, T> {
-  for (const item of items) {
-    const key = keyOf(item);
-    const known = rows.get(key);
-    if (known) known.count += item.count;
-    else rows.set(key, { ...item });
-  }
-  return rows;
+  return addRows(rows, items, keyOf, (known, item) => {
+    known.count += item.count;
+  });
 }
 
 /** A rollup row's key: hour, channel, integration and metric. */
