@@ -92,6 +92,8 @@ export abstract class DeferredTransaction extends Queries {
    * notification write drops it.
    */
   protected readonly awaitingReplySince = new Map<string, string | null>();
+  /** The switchboard's settings as read in this work (asked for early, beside other reads). */
+  protected switchboardRead: Promise<Row[]> | undefined;
   /** Contacts this transaction created that have no conversation yet. */
   protected readonly contactsWithoutConversations = new Set<string>();
   /** The first cursor this transaction appended, once it has appended events. */
@@ -125,6 +127,7 @@ export abstract class DeferredTransaction extends Queries {
   beginWork(): void {
     this.forget();
     if (this.awaitingReplySince.size > 0) this.awaitingReplySince.clear();
+    this.switchboardRead = undefined;
   }
 
   protected forget(): void {

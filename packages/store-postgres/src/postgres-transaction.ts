@@ -520,7 +520,6 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
   }
 
   /** The switchboard's settings, read beside the statements asked for in this turn. */
-  private switchboardRead: Promise<Row[]> | undefined;
   private readSwitchboard(): Promise<Row[]> {
     this.counts.statements += 1;
     this.counts.roundTrips += 1;
@@ -529,11 +528,6 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     // asked for early and then not needed: its failure is the round trip's, reported there
     read.catch(() => {});
     return read;
-  }
-
-  override beginWork(): void {
-    super.beginWork();
-    this.switchboardRead = undefined;
   }
 
   async putSwitchboard(settings: SwitchboardSettings) {
