@@ -1,10 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { twilioSignature } from '@threadline/connector-kit';
+import { freePort, twilioSignature } from '@threadline/connector-kit';
+
+export { freePort };
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const telegramToken = '7123456789:AAHbenchTokenForThreadline000000000';
@@ -12,14 +13,6 @@ export const telegramSecret = 'bench-telegram-secret';
 export const twilioAccount = 'AC00000000000000000000000000000000';
 export const twilioToken = 'bench-twilio-token';
 export const apiKey = 'bench-api-key';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A child process running a TypeScript entry point from source; resolves once it listens. */
 export async function startChild(

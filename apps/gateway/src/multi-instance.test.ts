@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { metaSignature, twilioSignature } from '@threadline/connector-kit';
+import { freePort, metaSignature, twilioSignature } from '@threadline/connector-kit';
 import {
   deletePrefix,
   redisUnavailable,
@@ -19,7 +19,6 @@ import {
   type TestDatabase,
 } from '@threadline/store-postgres/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
 
 /**
  * Real processes: two gateway instances on different ports share PostgreSQL and Redis.
@@ -182,8 +181,10 @@ describe.skipIf(postgresMissing !== undefined || redisMissing !== undefined)(
     async function healthy(instance: Instance): Promise<void> {
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
+        // the gateway's own answer, not whatever else might answer on that port
         const ok = await fetch(`http://127.0.0.1:${instance.port}/readyz`).then(
-          (response) => response.ok,
+          async (response) =>
+            response.ok && ((await response.json()) as { status?: string }).status === 'ready',
           () => false,
         );
         if (ok) return;
@@ -370,24 +371,37 @@ describe.skipIf(postgresMissing !== undefined || redisMissing !== undefined)(
           for (const event of page.data)
             if (event.type === 'message.received' && event.data.message.externalId === externalId)
               return event.data.message;
-          if (page.nextCursor === after) throw new Error(`${externalId} is not stored`);
+          if (page.nextCursor === after)
+            throw new Error(
+              `${externalId} is not stored; ${instances.map((i) => `${i.name}: ${i.output.slice(-3000)}`).join('\n')}`,
+            );
           after = page.nextCursor;
         }
       }
 
-      const journeys = customers.map((phone, index) => journey(phone, index));
+      // A journey that fails ends the wait below at once; its error is the test's.
+      let journeyFailed = false;
+      const journeys = Promise.all(customers.map((phone, index) => journey(phone, index)));
+      journeys.catch(() => {
+        journeyFailed = true;
+      });
 
       // Kill gateway-a once half the traffic is in and it has sends in flight.
       const total = customers.length * messagesPerCustomer;
       const deadline = Date.now() + 60_000;
-      while ((acknowledged < total / 2 || a.provider.inFlight.size === 0) && Date.now() < deadline)
+      while (
+        (acknowledged < total / 2 || a.provider.inFlight.size === 0) &&
+        !journeyFailed &&
+        Date.now() < deadline
+      )
         await new Promise((resolve) => setTimeout(resolve, 5));
+      if (journeyFailed) await journeys;
       const inFlightAtKill = [...a.provider.inFlight];
       const killedAt = Date.now();
       a.child.kill('SIGKILL');
       killed = true;
       expect(inFlightAtKill.length, 'gateway-a had no send in flight').toBeGreaterThan(0);
-      await Promise.all(journeys);
+      await journeys;
 
       // Inbound: every acknowledged message stored once; one conversation per customer.
       const received: Message[] = [];

@@ -1,15 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import {
-  type AddressInfo,
-  connect,
-  createServer as createNetServer,
-  type Server,
-  type Socket,
-} from 'node:net';
+import { connect, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@threadline/connector-kit';
 import {
   deletePrefix,
   redisUnavailable,
@@ -45,14 +40,6 @@ if (simulatorMissing)
   console.warn(`\n  SKIPPED the simulator multi-instance run: ${simulatorMissing}.\n`);
 
 const apiKey = 'multi-instance-simulator-key-0123';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function runNode(args: string[], cwd: string, env: Record<string, string | undefined>) {
   const child = spawn(

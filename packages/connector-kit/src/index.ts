@@ -3,6 +3,7 @@ export * from './capabilities.js';
 export * from './connector.js';
 export * from './env.js';
 export * from './errors.js';
+export * from './free-port.js';
 export * from './http-fetch.js';
 export * from './inbound-event-schema.js';
 export * from './mock-connector.js';

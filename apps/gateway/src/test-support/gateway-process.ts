@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { freePort } from './free-port.js';
+import { freePort } from '@threadline/connector-kit';
 
 const gatewayDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -1,5 +1,6 @@
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import type { GatewayLink } from '../fakes/provider-fake.js';
+
+export { freePort } from '@threadline/connector-kit';
 
 /** A gateway the simulator drives: one it builds in-process, one it spawns, or one it is given. */
 export interface GatewayTarget {
@@ -16,15 +17,6 @@ export interface GatewayTarget {
   /** The gateway's recent output, for error messages. */
   output?(): string;
   close(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (closed again at once: a race is possible, and unlikely). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** An API key for a gateway the simulator starts: fixed per seed so a report is reproducible. */

@@ -9,9 +9,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@threadline/connector-kit';
 import { ImapFlow } from 'imapflow';
 
 /** Debian's `dovecot-imapd` (`apt-get install -y dovecot-imapd`; `.ci/run` installs it). */
@@ -295,18 +296,6 @@ function groupName(gid: number): string {
     .split('\n')
     .find((entry) => entry.split(':')[2] === String(gid));
   return line?.split(':')[0] ?? String(gid);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once something on host:port answers with an IMAP greeting (or `signal` aborts). */
