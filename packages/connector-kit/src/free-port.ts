@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** Where the ports `listen(0)` hands out begin (Linux's default when it cannot be read). */
-function ephemeralStart(): number {
+function readEphemeralStart(): number {
   try {
     const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
       .trim()
@@ -15,6 +15,8 @@ function ephemeralStart(): number {
   }
   return 32_768;
 }
+
+let ephemeralStart: number | undefined;
 
 /** Ports this process already handed out: two children started together never share one. */
 const handedOut = new Set<number>();
@@ -36,7 +38,8 @@ function bindable(port: number, host: string): Promise<boolean> {
  * would be answered by the fake.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const high = ephemeralStart();
+  ephemeralStart ??= readEphemeralStart();
+  const high = ephemeralStart;
   const low = Math.max(1_024, high - 12_000);
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const port = low + Math.floor(Math.random() * (high - low));

@@ -48,10 +48,11 @@ export function keyedUpdate(table: string, columns: Array<[name: string, cast?: 
   const set = columns
     .map(([name, cast]) => `${name} = v.${name}${cast ? `::${cast}` : ''}`)
     .join(', ');
+  const rowColumns = [...names, 'id'];
   keyedUpdates.set(sql, {
-    row: `(${[...names, 'id'].map((_, index) => `$${index + 1}`).join(', ')})`,
+    row: `(${rowColumns.map((_, index) => `$${index + 1}`).join(', ')})`,
     combined: (rows) =>
-      `UPDATE ${table} AS t SET ${set} FROM (VALUES ${rows}) AS v(${[...names, 'id'].join(', ')}) WHERE t.id = v.id`,
+      `UPDATE ${table} AS t SET ${set} FROM (VALUES ${rows}) AS v(${rowColumns.join(', ')}) WHERE t.id = v.id`,
   });
   return sql;
 }
@@ -126,7 +127,7 @@ export abstract class DeferredTransaction extends Queries {
   /** Start the next work of the batch: nothing read for the previous one is reused. */
   beginWork(): void {
     this.forget();
-    if (this.awaitingReplySince.size > 0) this.awaitingReplySince.clear();
+    this.awaitingReplySince.clear();
     this.switchboardRead = undefined;
   }
 
