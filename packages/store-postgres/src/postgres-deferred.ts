@@ -1,5 +1,6 @@
 import type { ContactRecord } from '@threadline/engine';
 import type { EventType, Message } from '@threadline/schema';
+import type { PipelineStatement } from './pipeline.js';
 import { json, Queries, type Row, type Run } from './postgres-queries.js';
 
 export interface BufferedEvent {
@@ -8,12 +9,10 @@ export interface BufferedEvent {
 
 /** How a transaction reaches its connection besides single statements. */
 export interface Connection {
-  /** Several statements in one round trip (simple query protocol); the rows of the `result`th (default the first). */
-  batch(sql: string, result?: number): Promise<Row[]>;
-  /** A string as an SQL literal. */
-  literal(text: string): string;
-  /** `sql` with its `$n` parameters inlined as literals; given, commit sends the last writes with COMMIT. */
-  inline?(sql: string, values: unknown[]): string;
+  /** Several statements in one round trip (`pipeline.ts`); the rows of each. */
+  pipeline(statements: PipelineStatement[]): Promise<Row[][]>;
+  /** True: commit sends the last deferred writes with COMMIT, in its round trip. */
+  writesWithCommit?: boolean;
   /**
    * Statements asked for in one turn share a round trip (`shared-round-trips.ts`): a read
    * asked for early, beside others, costs no round trip of its own.
@@ -27,6 +26,10 @@ interface DeferredWrite {
   sql: string;
   values: unknown[];
 }
+
+/** Appends events under the sequencer lock; the documents come as one JSON array, in order. */
+const appendEventsSql = `SELECT event_id, event_cursor FROM threadline_append_events($1::text[], $2::text[], $3::text[],
+  ARRAY(SELECT document FROM json_array_elements($4::json) WITH ORDINALITY AS item (document, position) ORDER BY position))`;
 
 /** `INSERT INTO t (columns) VALUES (…)` with nothing after the one row: its head and its row. */
 const plainInsert = /^(INSERT INTO \w+ \([^)]*\)\s+VALUES\s*)(\(.*\))$/s;
@@ -238,15 +241,12 @@ export abstract class DeferredTransaction extends Queries {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const rows = await this.run(
-      'SELECT event_id, event_cursor FROM threadline_append_events($1::text[], $2::text[], $3::text[], $4::json[])',
-      [
-        batch.map((item) => item.event.id),
-        batch.map((item) => item.event.type),
-        batch.map((item) => item.event.time),
-        batch.map((item) => json(item.event.data)),
-      ],
-    );
+    const rows = await this.run(appendEventsSql, [
+      batch.map((item) => item.event.id),
+      batch.map((item) => item.event.type),
+      batch.map((item) => item.event.time),
+      `[${batch.map((item) => json(item.event.data)).join(',')}]`,
+    ]);
     this.assignCursors(batch, rows);
   }
 
@@ -256,40 +256,34 @@ export abstract class DeferredTransaction extends Queries {
    * cursor the transaction appended.
    */
   async commit(): Promise<number | undefined> {
-    // the last writes go in the same round trip, ahead of the events, when they can be inlined
-    let writes = '';
-    if (this.connection.inline) {
+    // the last writes go in the same round trip, ahead of the events
+    const statements: PipelineStatement[] = [];
+    if (this.connection.writesWithCommit) {
       const combined = this.takeWrites();
-      if (combined) writes = `${this.connection.inline(combined.text, combined.values)};\n`;
+      // combined texts vary with the rows they carry: parsed for this run, not kept prepared
+      if (combined)
+        statements.push({ sql: combined.text, values: combined.values, prepare: false });
     } else await this.flushWrites();
     const batch = this.pending;
     this.pending = [];
     this.counts.roundTrips += 1;
-    if (batch.length === 0) {
+    if (batch.length > 0) {
       this.counts.statements += 1;
-      await this.connection.batch(`${writes}COMMIT`);
-      return this.firstCursor;
+      statements.push({
+        sql: appendEventsSql,
+        values: [
+          batch.map((item) => item.event.id),
+          batch.map((item) => item.event.type),
+          batch.map((item) => item.event.time),
+          // the documents as one JSON array: no array-literal quoting of each document
+          `[${batch.map((item) => json(item.event.data)).join(',')}]`,
+        ],
+      });
     }
-    this.counts.statements += 2;
-    const array = (values: string[], type: string) =>
-      `ARRAY[${values.map((value) => this.connection.literal(value)).join(',')}]::${type}[]`;
-    const rows = await this.connection.batch(
-      `${writes}SELECT event_id, event_cursor FROM threadline_append_events(${array(
-        batch.map((item) => item.event.id),
-        'text',
-      )}, ${array(
-        batch.map((item) => item.event.type),
-        'text',
-      )}, ${array(
-        batch.map((item) => item.event.time),
-        'text',
-      )}, ${array(
-        batch.map((item) => json(item.event.data)),
-        'json',
-      )}); COMMIT`,
-      writes ? 1 : 0,
-    );
-    this.assignCursors(batch, rows);
+    this.counts.statements += 1;
+    statements.push({ sql: 'COMMIT' });
+    const results = await this.connection.pipeline(statements);
+    if (batch.length > 0) this.assignCursors(batch, results[results.length - 2]!);
     return this.firstCursor;
   }
 

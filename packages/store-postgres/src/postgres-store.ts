@@ -3,9 +3,10 @@ import pg from 'pg';
 import { type CommitTicket, createCommitOrder } from './commit-order.js';
 import { asStoreError, attemptsFor } from './constraint-errors.js';
 import { migrate, quoteIdentifier } from './migrations.js';
+import { pipelineFailed, runPipeline } from './pipeline.js';
 import { prepared, Queries, type Row, type Run } from './postgres-queries.js';
 import { Transaction } from './postgres-transaction.js';
-import { createSharedRoundTrips, inline, quoteLiteral } from './shared-round-trips.js';
+import { createSharedRoundTrips } from './shared-round-trips.js';
 import { workKeys } from './work-keys.js';
 
 export interface PostgresStoreSettings {
@@ -166,13 +167,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     const client = await pool.connect();
     const transaction = new Transaction(
       async (sql, parameters) => (await client.query(prepared(sql, parameters))).rows as Row[],
-      {
-        async batch(sql) {
-          const results = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
-          return ((Array.isArray(results) ? results[0] : results)?.rows ?? []) as Row[];
-        },
-        literal: quoteLiteral,
-      },
+      { pipeline: (statements) => runPipeline(client, statements) },
     );
     let committing: CommitTicket | undefined;
     let failedAt: number | 'commit' = 'commit';
@@ -196,8 +191,9 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       return { values };
     } catch (error) {
       if (committing) order.committed(committing, undefined);
-      let broken = false;
-      // A connection that cannot even roll back is discarded, not returned to the pool.
+      // A connection that cannot even roll back is discarded, not returned to the pool, and so
+      // is one whose pipeline failed (which statements it prepared is unknown).
+      let broken = pipelineFailed(client);
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
@@ -231,8 +227,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
     const transactions = items.map(
       () =>
         new Transaction(shared.run, {
-          batch: () => Promise.reject(stop),
-          literal: quoteLiteral,
+          pipeline: () => Promise.reject(stop),
           sharesRoundTrips: true,
         }),
     );
@@ -278,16 +273,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       if (blocked) throw stop;
       const lead = new Transaction(
         async (sql, parameters) => (await client.query(prepared(sql, parameters))).rows as Row[],
-        {
-          async batch(sql, result = 0) {
-            const results = (await client.query(sql)) as unknown as
-              | pg.QueryResult
-              | pg.QueryResult[];
-            return ((Array.isArray(results) ? results[result] : results)?.rows ?? []) as Row[];
-          },
-          literal: quoteLiteral,
-          inline,
-        },
+        { pipeline: (statements) => runPipeline(client, statements), writesWithCommit: true },
       );
       for (const [index, transaction] of transactions.entries())
         if (settled[index]!.status === 'fulfilled') {
@@ -313,7 +299,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       shared.abort(stop);
       if (committing) order.committed(committing, undefined);
       // after a failed round trip, which statements it prepared is unknown: a fresh connection
-      let broken = shared.failure !== undefined;
+      let broken = shared.failure !== undefined || pipelineFailed(client);
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });

@@ -1,24 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSharedRoundTrips, quoteLiteral } from './shared-round-trips.js';
+import { createSharedRoundTrips } from './shared-round-trips.js';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from './test/index.js';
-
-describe('quoteLiteral', () => {
-  it("writes every string as pg's escapeLiteral does", () => {
-    const client = new pg.Client();
-    for (const text of [
-      '',
-      'plain',
-      "it's",
-      "''",
-      'back\\slash',
-      "both ' and \\ here",
-      '{"text":"a \\"quoted\\" word, it\'s"}',
-      'ünïcödé 🚀 \n\t',
-    ])
-      expect(quoteLiteral(text)).toBe(client.escapeLiteral(text));
-  });
-});
 
 const postgresMissing = await postgresUnavailable();
 

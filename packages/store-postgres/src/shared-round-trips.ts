@@ -1,67 +1,10 @@
 import type pg from 'pg';
+import { type PipelineStatement, runPipeline } from './pipeline.js';
 import type { Row } from './postgres-row.js';
-
-const needsEscape = /['\\]/;
-
-/**
- * A string as an SQL literal, as `pg`'s `escapeLiteral` writes it (quotes doubled; with a
- * backslash, doubled backslashes in an `E''` string), without its character-by-character
- * loop: messages' JSON goes through here on every write.
- */
-export function quoteLiteral(text: string): string {
-  if (!needsEscape.test(text)) return `'${text}'`;
-  const quoted = text.replaceAll("'", "''");
-  return text.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
-}
-
-/** A value as an SQL literal, for statements sent together as one simple query. */
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (value instanceof Uint8Array) return `'\\x${Buffer.from(value).toString('hex')}'::bytea`;
-  if (value instanceof Date) return quoteLiteral(value.toISOString());
-  if (Array.isArray(value)) {
-    const items = value.map((item) =>
-      item === null || item === undefined
-        ? 'NULL'
-        : `"${String(item).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
-    );
-    return quoteLiteral(`{${items.join(',')}}`);
-  }
-  return quoteLiteral(String(value));
-}
-
-/** `sql` with `$1…$n` replaced by the values as literals. */
-export function inline(sql: string, values: unknown[]): string {
-  return sql.replace(/\$(\d+)/g, (_, index: string) => literal(values[Number(index) - 1]));
-}
-
-/**
- * Statements prepared with SQL `PREPARE` (so the server parses and plans them once per
- * connection, as it does the extended protocol's named statements), by text: a name and
- * its parameter count. Bounded like those: past it, statements run inlined.
- */
-const sharedStatements = new Map<string, { name: string; parameters: number }>();
-const maxSharedStatements = 400;
-function sharedStatement(sql: string) {
-  let statement = sharedStatements.get(sql);
-  if (!statement && sharedStatements.size < maxSharedStatements) {
-    let parameters = 0;
-    for (const match of sql.matchAll(/\$(\d+)/g))
-      parameters = Math.max(parameters, Number(match[1]));
-    statement = { name: `threadline_shared_${sharedStatements.size + 1}`, parameters };
-    sharedStatements.set(sql, statement);
-  }
-  return statement;
-}
 
 /** A read that neither locks nor calls a function: running it twice in a row reads the same. */
 const plainRead =
   /^\s*SELECT\b(?![\s\S]*\b(FOR\s+(UPDATE|SHARE|NO\s+KEY)|threadline_|nextval|pg_advisory))/i;
-
-/** The names prepared on each connection (a connection whose round trip failed is discarded). */
-const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
 interface Statement {
   sql: string;
@@ -85,8 +28,8 @@ export interface SharedRoundTrips {
 
 /**
  * Statements from several works, sent together: every statement asked for while the works
- * run up to their next await goes out in one round trip (one simple query, values inlined as
- * literals, results in order). Works that each make four reads and a write then cost the
+ * run up to their next await goes out in one round trip (one pipeline: `pipeline.ts`,
+ * results in order). Works that each make four reads and a write then cost the
  * connection five round trips between them, not five each.
  */
 export function createSharedRoundTrips(
@@ -117,14 +60,8 @@ export function createSharedRoundTrips(
     if (statements.length === 0) return;
     inFlight = true;
     try {
-      let prepared = preparedOn.get(client);
-      if (!prepared) {
-        prepared = new Set();
-        preparedOn.set(client, prepared);
-      }
-      const parts: string[] = beginPending ? ['BEGIN'] : [];
+      const pipeline: PipelineStatement[] = beginPending ? [{ sql: 'BEGIN' }] : [];
       const resultIndex: number[] = [];
-      const preparing: string[] = [];
       // A plain read asked for again (every message reads the switchboard's settings) is sent
       // once, while no statement that may write has come between: it reads the same rows.
       const asked = new Map<string, number>();
@@ -137,42 +74,21 @@ export function createSharedRoundTrips(
           resultIndex.push(earlier);
           continue;
         }
-        const shared = sharedStatement(statement.sql);
-        if (!shared) {
-          resultIndex.push(parts.length);
-          parts.push(inline(statement.sql, statement.values));
-        } else {
-          if (!prepared.has(shared.name) && !preparing.includes(shared.name)) {
-            preparing.push(shared.name);
-            parts.push(`PREPARE ${shared.name} AS ${statement.sql}`);
-          }
-          const values = Array.from({ length: shared.parameters }, (_, index) =>
-            literal(statement.values[index]),
-          );
-          resultIndex.push(parts.length);
-          parts.push(
-            values.length > 0
-              ? `EXECUTE ${shared.name}(${values.join(', ')})`
-              : `EXECUTE ${shared.name}`,
-          );
-        }
-        if (plain) asked.set(key, resultIndex[resultIndex.length - 1]!);
+        resultIndex.push(pipeline.length);
+        pipeline.push({ sql: statement.sql, values: statement.values });
+        if (plain) asked.set(key, pipeline.length - 1);
       }
       counts.statements += new Set(resultIndex).size;
       counts.roundTrips += 1;
-      const answer = (await client.query(parts.join(';\n'))) as unknown as
-        | pg.QueryResult
-        | pg.QueryResult[];
+      const results = await runPipeline(client, pipeline);
       if (beginPending) {
         beginPending = false;
         counts.statements += 1;
       }
-      for (const name of preparing) prepared.add(name);
-      const results = Array.isArray(answer) ? answer : [answer];
       const answered = new Set<number>();
       for (const [index, statement] of statements.entries()) {
         const at = resultIndex[index]!;
-        const rows = (results[at]?.rows ?? []) as Row[];
+        const rows = results[at] ?? [];
         // each work gets rows of its own, as if it had asked alone
         statement.resolve(answered.has(at) ? structuredClone(rows) : rows);
         answered.add(at);

@@ -1,0 +1,119 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pipelineFailed, runPipeline } from './pipeline.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from './test/index.js';
+
+const postgresMissing = await postgresUnavailable();
+
+describe.skipIf(postgresMissing !== undefined)('pipelines on PostgreSQL', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    await pool.query(
+      `CREATE TABLE items (id TEXT PRIMARY KEY, n BIGINT, ok BOOLEAN, at TIMESTAMPTZ,
+         tags TEXT[], blob BYTEA, doc JSON, note TEXT)`,
+    );
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const insert =
+    'INSERT INTO items (id, n, ok, at, tags, blob, doc, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)';
+  const awkward = `it's a "quoted" \\ back\\slash, ünïcödé 🚀 \n\t`;
+
+  it('runs many statements in one round trip, values as parameters, rows as pg reads them', async () => {
+    const client = await pool.connect();
+    try {
+      const at = new Date('2026-12-04T10:00:00.000Z');
+      const results = await runPipeline(client, [
+        { sql: 'BEGIN' },
+        {
+          sql: insert,
+          values: [
+            'a',
+            9_007_199_254_740_993n,
+            true,
+            at,
+            ['x', 'with "quotes"', 'back\\slash', null, 'comma, brace}'],
+            new Uint8Array([0, 1, 254, 255]),
+            JSON.stringify({ text: awkward }),
+            awkward,
+          ],
+        },
+        { sql: insert, values: ['b', 2, false, null, [], null, 'null', null] },
+        { sql: 'SELECT * FROM items ORDER BY id' },
+        { sql: 'SELECT count(*) AS count FROM items WHERE note = $1', values: [awkward] },
+        { sql: 'COMMIT' },
+      ]);
+      expect(results).toHaveLength(6);
+      const rows = results[3]!;
+      // the same rows pg's own query path returns
+      expect(rows).toEqual((await pool.query('SELECT * FROM items ORDER BY id')).rows);
+      expect(rows[0]).toMatchObject({
+        id: 'a',
+        n: '9007199254740993',
+        ok: true,
+        at,
+        tags: ['x', 'with "quotes"', 'back\\slash', null, 'comma, brace}'],
+        doc: { text: awkward },
+        note: awkward,
+      });
+      expect(rows[0]!.blob).toEqual(Buffer.from([0, 1, 254, 255]));
+      expect(rows[1]).toMatchObject({ id: 'b', n: '2', ok: false, at: null, tags: [], doc: null });
+      expect(results[4]).toEqual([{ count: '1' }]);
+      expect(pipelineFailed(client)).toBe(false);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('prepares a statement once per connection and reuses it', async () => {
+    const client = await pool.connect();
+    try {
+      const read = { sql: 'SELECT note FROM items WHERE id = $1', values: ['a'] };
+      await runPipeline(client, [read, read]);
+      await runPipeline(client, [read]);
+      const { rows } = await client.query(
+        'SELECT count(*)::int AS count FROM pg_prepared_statements WHERE statement = $1',
+        [read.sql],
+      );
+      expect(rows).toEqual([{ count: 1 }]);
+      // not kept prepared: parsed for its run only
+      const once = { sql: 'SELECT id FROM items WHERE id = $1 AND 1 = 1', values: ['b'] };
+      expect(await runPipeline(client, [{ ...once, prepare: false }])).toEqual([[{ id: 'b' }]]);
+      const kept = await client.query(
+        'SELECT count(*)::int AS count FROM pg_prepared_statements WHERE statement = $1',
+        [once.sql],
+      );
+      expect(kept.rows).toEqual([{ count: 0 }]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('fails with the database error, skips the rest, and marks the connection for discarding', async () => {
+    const client = await pool.connect();
+    let failed = false;
+    try {
+      const error = await runPipeline(client, [
+        { sql: 'BEGIN' },
+        { sql: insert, values: ['c', 3, true, null, [], null, '{}', 'kept?'] },
+        { sql: insert, values: ['a', 1, true, null, [], null, '{}', 'duplicate'] },
+        { sql: insert, values: ['d', 4, true, null, [], null, '{}', 'skipped'] },
+        { sql: 'COMMIT' },
+      ]).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: '23505', constraint: 'items_pkey' });
+      failed = pipelineFailed(client);
+      expect(failed).toBe(true);
+      await client.query('ROLLBACK');
+      const ids = await pool.query('SELECT id FROM items ORDER BY id');
+      expect(ids.rows).toEqual([{ id: 'a' }, { id: 'b' }]);
+    } finally {
+      client.release(failed);
+    }
+  });
+});

@@ -1,0 +1,195 @@
+import pg from 'pg';
+import type { Row } from './postgres-row.js';
+
+/** One statement of a pipeline: its text, its `$n` values, and whether to keep it prepared. */
+export interface PipelineStatement {
+  sql: string;
+  values?: readonly unknown[];
+  /** False: parsed and planned for this run only (texts that rarely repeat: combined writes). */
+  prepare?: boolean;
+}
+
+/**
+ * Statements kept prepared under a name (the server parses and plans them once per
+ * connection), by text. Bounded: past it, statements are parsed each time they run rather
+ * than growing every connection's statement cache without end.
+ */
+const statementNames = new Map<string, string>();
+const maxPreparedStatements = 400;
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    if (statementNames.size >= maxPreparedStatements) return '';
+    name = `threadline_p${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/** The names prepared on each connection. */
+const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
+/**
+ * Connections whose pipeline failed: which of its statements the server prepared before the
+ * error is unknown, so such a connection must be discarded, not returned to the pool.
+ */
+const failedOn = new WeakSet<pg.ClientBase>();
+
+/** True when a pipeline failed on `client` (release it with `release(true)`). */
+export function pipelineFailed(client: pg.ClientBase): boolean {
+  return failedOn.has(client);
+}
+
+/** A value as a parameter in text format, as the column's input function reads it. */
+function parameter(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return arrayLiteral(value);
+  return String(value);
+}
+
+const needsQuoting = /["\\]/;
+/** A text array as PostgreSQL's array input reads it: `{"a","b",NULL}`. */
+function arrayLiteral(items: readonly unknown[]): string {
+  const parts = items.map((item) => {
+    if (item === null || item === undefined) return 'NULL';
+    const text = String(item);
+    return needsQuoting.test(text)
+      ? `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+      : `"${text}"`;
+  });
+  return `{${parts.join(',')}}`;
+}
+
+type Parser = (text: string) => unknown;
+interface Field {
+  name: string;
+  dataTypeID: number;
+}
+const textParsers = new Map<number, Parser>();
+function parserFor(oid: number): Parser {
+  let parser = textParsers.get(oid);
+  if (!parser) {
+    parser = pg.types.getTypeParser(oid, 'text') as Parser;
+    textParsers.set(oid, parser);
+  }
+  return parser;
+}
+
+/**
+ * The statements on the wire at once in the extended protocol — Parse (first use on the
+ * connection), Bind, Describe and Execute for each, then one Sync — and their rows read as
+ * they arrive: one round trip whatever their number. Values travel as length-prefixed
+ * parameters (the server neither lexes them as literals nor plans an `EXECUTE` per
+ * statement), and rows are built with `pg`'s type parsers, so they read as `pg`'s own.
+ *
+ * After the first error the server skips the rest up to the Sync, as it skips the rest of a
+ * simple query; inside a transaction block, the transaction is then aborted.
+ */
+class Pipeline implements pg.Submittable {
+  private readonly results: Row[][] = [];
+  private rows: Row[] = [];
+  private names: string[] = [];
+  private parsers: Parser[] = [];
+  private readonly parsing: string[] = [];
+  private settled = false;
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly statements: readonly PipelineStatement[],
+    private readonly resolve: (results: Row[][]) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  submit(connection: pg.Connection): void {
+    let prepared = preparedOn.get(this.client);
+    if (!prepared) {
+      prepared = new Set();
+      preparedOn.set(this.client, prepared);
+    }
+    const stream = (connection as unknown as { stream: import('node:stream').Writable }).stream;
+    const raw = connection as unknown as {
+      parse(query: { text: string; name: string; types: number[] }): void;
+      bind(config: {
+        statement: string;
+        values: readonly unknown[];
+        valueMapper: (value: unknown) => string | null;
+      }): void;
+      describe(message: { type: 'P'; name: string }): void;
+      execute(config: { portal: string; rows: number }): void;
+      sync(): void;
+    };
+    stream.cork();
+    try {
+      for (const statement of this.statements) {
+        const name = statement.prepare === false ? '' : statementName(statement.sql);
+        if (name === '' || (!prepared.has(name) && !this.parsing.includes(name))) {
+          raw.parse({ text: statement.sql, name, types: [] });
+          if (name !== '') this.parsing.push(name);
+        }
+        raw.bind({ statement: name, values: statement.values ?? [], valueMapper: parameter });
+        raw.describe({ type: 'P', name: '' });
+        raw.execute({ portal: '', rows: 0 });
+      }
+      raw.sync();
+    } finally {
+      stream.uncork();
+    }
+  }
+
+  handleRowDescription(message: { fields: Field[] }): void {
+    this.names = message.fields.map((field) => field.name);
+    this.parsers = message.fields.map((field) => parserFor(field.dataTypeID));
+  }
+
+  handleDataRow(message: { fields: Array<string | null> }): void {
+    const row: Row = {};
+    const { names, parsers } = this;
+    for (let index = 0; index < names.length; index += 1) {
+      const text = message.fields[index];
+      row[names[index]!] = text === null || text === undefined ? null : parsers[index]!(text);
+    }
+    this.rows.push(row);
+  }
+
+  handleCommandComplete(): void {
+    this.results.push(this.rows);
+    this.rows = [];
+    this.names = [];
+    this.parsers = [];
+  }
+
+  handleEmptyQuery(): void {
+    this.handleCommandComplete();
+  }
+
+  handlePortalSuspended(): void {}
+
+  handleError(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    failedOn.add(this.client);
+    this.reject(error);
+  }
+
+  handleReadyForQuery(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const prepared = preparedOn.get(this.client)!;
+    for (const name of this.parsing) prepared.add(name);
+    this.resolve(this.results);
+  }
+}
+
+/** Runs `statements` in one round trip on `client`; the rows of each, in order. */
+export function runPipeline(
+  client: pg.ClientBase,
+  statements: readonly PipelineStatement[],
+): Promise<Row[][]> {
+  return new Promise((resolve, reject) => {
+    void client.query(new Pipeline(client, statements, resolve, reject) as never);
+  });
+}
