@@ -39,6 +39,15 @@ import {
   toJob,
 } from './postgres-queries.js';
 
+/** A known identity and its contact, locked: the first half of `threadline_find_identity`. */
+const findKnownIdentitySql = `SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
+  c.name, c.channel_preference, c.opted_out, c.merged_into_id, c.created_at AS contact_created_at,
+  c.updated_at AS contact_updated_at, false AS address_locked
+  FROM identities i JOIN contacts c ON c.id = i.contact_id
+  WHERE i.channel = $1 AND i.address = $2 FOR UPDATE OF c`;
+/** The identity looked up again under the address lock, with the address's other identities. */
+const findIdentityLockedSql = 'SELECT * FROM threadline_find_identity($1, $2)';
+
 const insertContactSql = `INSERT INTO contacts (id, name, channel_preference, opted_out, merged_into_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`;
 const contactRow = (contact: ContactRecord) => [
@@ -117,7 +126,7 @@ const updateMessageSql = keyedUpdate('messages', [
 export class Transaction extends DeferredTransaction implements StoreTransaction {
   /**
    * The identity with its contact, locked (the engine's next step reads the contact to change
-   * it), in one round trip (`threadline_find_identity`). Not found, the function takes the
+   * it), in one plain query. Not found, `threadline_find_identity` looks again under the
    * address lock and returns every identity of the address: creating an identity for a phone
    * number (on any channel) or an email takes turns with every other transaction doing the
    * same, so two instances cannot create two contacts for one customer at once; and while
@@ -133,10 +142,10 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     // every message reads the switchboard's settings after it is stored: where statements
     // share round trips, that read goes out now, beside this one, not in a round trip of its own
     if (this.connection.sharesRoundTrips && !this.switchboardRead) void this.readSwitchboard();
-    const rows = await this.run('SELECT * FROM threadline_find_identity($1, $2)', [
-      address.channel,
-      address.address,
-    ]);
+    const wanted = [address.channel, address.address];
+    // a known address (most messages) without the function's call: a plain query, planned once
+    let rows = await this.run(findKnownIdentitySql, wanted);
+    if (rows.length === 0) rows = await this.run(findIdentityLockedSql, wanted);
     if (rows[0]?.address_locked === true || rows.length === 0) {
       this.addressIdentities.set(
         address.address,
