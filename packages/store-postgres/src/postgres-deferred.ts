@@ -30,6 +30,13 @@ interface DeferredWrite {
 /** Appends events under the sequencer lock; the documents come as one JSON array, in order. */
 const appendEventsSql = `SELECT event_id, event_cursor FROM threadline_append_events($1::text[], $2::text[], $3::text[],
   ARRAY(SELECT document FROM json_array_elements($4::json) WITH ORDINALITY AS item (document, position) ORDER BY position))`;
+/** The parameters of `appendEventsSql` (the documents as one array: no quoting of each one). */
+const appendEventsValues = (batch: BufferedEvent[]) => [
+  batch.map((item) => item.event.id),
+  batch.map((item) => item.event.type),
+  batch.map((item) => item.event.time),
+  `[${batch.map((item) => json(item.event.data)).join(',')}]`,
+];
 
 /** `INSERT INTO t (columns) VALUES (…)` with nothing after the one row: its head and its row. */
 const plainInsert = /^(INSERT INTO \w+ \([^)]*\)\s+VALUES\s*)(\(.*\))$/s;
@@ -241,12 +248,7 @@ export abstract class DeferredTransaction extends Queries {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const rows = await this.run(appendEventsSql, [
-      batch.map((item) => item.event.id),
-      batch.map((item) => item.event.type),
-      batch.map((item) => item.event.time),
-      `[${batch.map((item) => json(item.event.data)).join(',')}]`,
-    ]);
+    const rows = await this.run(appendEventsSql, appendEventsValues(batch));
     this.assignCursors(batch, rows);
   }
 
@@ -269,16 +271,7 @@ export abstract class DeferredTransaction extends Queries {
     this.counts.roundTrips += 1;
     if (batch.length > 0) {
       this.counts.statements += 1;
-      statements.push({
-        sql: appendEventsSql,
-        values: [
-          batch.map((item) => item.event.id),
-          batch.map((item) => item.event.type),
-          batch.map((item) => item.event.time),
-          // the documents as one JSON array: no array-literal quoting of each document
-          `[${batch.map((item) => json(item.event.data)).join(',')}]`,
-        ],
-      });
+      statements.push({ sql: appendEventsSql, values: appendEventsValues(batch) });
     }
     this.counts.statements += 1;
     statements.push({ sql: 'COMMIT' });
