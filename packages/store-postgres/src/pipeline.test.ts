@@ -71,12 +71,21 @@ describe.skipIf(postgresMissing !== undefined)('pipelines on PostgreSQL', () => 
     }
   });
 
-  it('prepares a statement once per connection and reuses it', async () => {
+  it('prepares and describes a statement once per connection, and reads its later rows alike', async () => {
     const client = await pool.connect();
     try {
       const read = { sql: 'SELECT note FROM items WHERE id = $1', values: ['a'] };
-      await runPipeline(client, [read, read]);
-      await runPipeline(client, [read]);
+      const all = { sql: 'SELECT * FROM items ORDER BY id' };
+      const expected = (await pool.query(all.sql)).rows;
+      // first use: parsed and described; the second in the same pipeline reads by that description
+      expect(await runPipeline(client, [read, all, read, all])).toEqual([
+        [{ note: awkward }],
+        expected,
+        [{ note: awkward }],
+        expected,
+      ]);
+      // later pipelines: neither parsed nor described again
+      expect(await runPipeline(client, [all, read])).toEqual([expected, [{ note: awkward }]]);
       const { rows } = await client.query(
         'SELECT count(*)::int AS count FROM pg_prepared_statements WHERE statement = $1',
         [read.sql],

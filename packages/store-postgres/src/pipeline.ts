@@ -26,8 +26,18 @@ function statementName(sql: string): string {
   return name;
 }
 
-/** The names prepared on each connection. */
-const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
+/** How a statement's rows read: their column names and each column's parser. */
+interface Description {
+  names: string[];
+  parsers: Parser[];
+}
+const noRows: Description = { names: [], parsers: [] };
+
+/**
+ * The statements prepared on each connection, by name, with how their rows read: described
+ * once, when prepared, so later runs are sent without a Describe and their rows read from this.
+ */
+const preparedOn = new WeakMap<pg.ClientBase, Map<string, Description>>();
 /**
  * Connections whose pipeline failed: which of its statements the server prepared before the
  * error is unknown, so such a connection must be discarded, not returned to the pool.
@@ -80,9 +90,9 @@ function parserFor(oid: number): Parser {
 }
 
 /**
- * The statements on the wire at once in the extended protocol — Parse (first use on the
- * connection), Bind, Describe and Execute for each, then one Sync — and their rows read as
- * they arrive: one round trip whatever their number. Values travel as length-prefixed
+ * The statements on the wire at once in the extended protocol — for each, Parse and Describe
+ * on the connection's first use of its text, then Bind and Execute; one Sync after them all —
+ * and their rows read as they arrive: one round trip whatever their number. Values travel as length-prefixed
  * parameters (the server neither lexes them as literals nor plans an `EXECUTE` per
  * statement), and rows are built with `pg`'s type parsers, so they read as `pg`'s own.
  *
@@ -92,9 +102,17 @@ function parserFor(oid: number): Parser {
 class Pipeline implements pg.Submittable {
   private readonly results: Row[][] = [];
   private rows: Row[] = [];
-  private names: string[] = [];
-  private parsers: Parser[] = [];
-  private readonly parsing: string[] = [];
+  private current: Description = noRows;
+  /**
+   * Per statement: the name whose description its rows read by (prepared before, or earlier
+   * in this pipeline), or '' when a description of its own arrives ahead of its rows.
+   */
+  private readonly describedBy: string[] = [];
+  /** Names prepared by this pipeline, with their descriptions once they arrive. */
+  private readonly learned = new Map<string, Description>();
+  /** The statement whose description arrives next, when it is one this pipeline prepares. */
+  private readonly preparing: string[] = [];
+  private readonly prepared: Map<string, Description>;
   private settled = false;
 
   constructor(
@@ -102,14 +120,16 @@ class Pipeline implements pg.Submittable {
     private readonly statements: readonly PipelineStatement[],
     private readonly resolve: (results: Row[][]) => void,
     private readonly reject: (error: unknown) => void,
-  ) {}
+  ) {
+    let prepared = preparedOn.get(client);
+    if (!prepared) {
+      prepared = new Map();
+      preparedOn.set(client, prepared);
+    }
+    this.prepared = prepared;
+  }
 
   submit(connection: pg.Connection): void {
-    let prepared = preparedOn.get(this.client);
-    if (!prepared) {
-      prepared = new Set();
-      preparedOn.set(this.client, prepared);
-    }
     const stream = (connection as unknown as { stream: import('node:stream').Writable }).stream;
     const raw = connection as unknown as {
       parse(query: { text: string; name: string; types: number[] }): void;
@@ -118,7 +138,7 @@ class Pipeline implements pg.Submittable {
         values: readonly unknown[];
         valueMapper: (value: unknown) => string | null;
       }): void;
-      describe(message: { type: 'P'; name: string }): void;
+      describe(message: { type: 'P' | 'S'; name: string }): void;
       execute(config: { portal: string; rows: number }): void;
       sync(): void;
     };
@@ -126,28 +146,53 @@ class Pipeline implements pg.Submittable {
     try {
       for (const statement of this.statements) {
         const name = statement.prepare === false ? '' : statementName(statement.sql);
-        if (name === '' || (!prepared.has(name) && !this.parsing.includes(name))) {
+        const values = statement.values ?? [];
+        if (name === '') {
           raw.parse({ text: statement.sql, name, types: [] });
-          if (name !== '') this.parsing.push(name);
+          raw.bind({ statement: name, values, valueMapper: parameter });
+          raw.describe({ type: 'P', name: '' });
+          this.describedBy.push('');
+          this.preparing.push('');
+        } else if (this.prepared.has(name) || this.learned.has(name)) {
+          raw.bind({ statement: name, values, valueMapper: parameter });
+          this.describedBy.push(name);
+          this.preparing.push('');
+        } else {
+          raw.parse({ text: statement.sql, name, types: [] });
+          raw.describe({ type: 'S', name });
+          raw.bind({ statement: name, values, valueMapper: parameter });
+          this.learned.set(name, noRows); // until its description arrives (none: no rows)
+          this.describedBy.push('');
+          this.preparing.push(name);
         }
-        raw.bind({ statement: name, values: statement.values ?? [], valueMapper: parameter });
-        raw.describe({ type: 'P', name: '' });
         raw.execute({ portal: '', rows: 0 });
       }
       raw.sync();
     } finally {
       stream.uncork();
     }
+    this.expect(0);
+  }
+
+  /** How the rows of the `index`th statement read, where no description of its own comes. */
+  private expect(index: number): void {
+    const name = this.describedBy[index];
+    this.current = name ? (this.learned.get(name) ?? this.prepared.get(name) ?? noRows) : noRows;
   }
 
   handleRowDescription(message: { fields: Field[] }): void {
-    this.names = message.fields.map((field) => field.name);
-    this.parsers = message.fields.map((field) => parserFor(field.dataTypeID));
+    const description = {
+      names: message.fields.map((field) => field.name),
+      parsers: message.fields.map((field) => parserFor(field.dataTypeID)),
+    };
+    this.current = description;
+    const preparing = this.preparing[this.results.length];
+    if (preparing) this.learned.set(preparing, description);
   }
 
   handleDataRow(message: { fields: Array<string | null> }): void {
     const row: Row = {};
-    const { names, parsers } = this;
+    const { names, parsers } = this.current;
     for (let index = 0; index < names.length; index += 1) {
       const text = message.fields[index];
       row[names[index]!] = text === null || text === undefined ? null : parsers[index]!(text);
@@ -158,8 +203,7 @@ class Pipeline implements pg.Submittable {
   handleCommandComplete(): void {
     this.results.push(this.rows);
     this.rows = [];
-    this.names = [];
-    this.parsers = [];
+    this.expect(this.results.length);
   }
 
   handleEmptyQuery(): void {
@@ -178,8 +222,7 @@ class Pipeline implements pg.Submittable {
   handleReadyForQuery(): void {
     if (this.settled) return;
     this.settled = true;
-    const prepared = preparedOn.get(this.client)!;
-    for (const name of this.parsing) prepared.add(name);
+    for (const [name, description] of this.learned) this.prepared.set(name, description);
     this.resolve(this.results);
   }
 }
