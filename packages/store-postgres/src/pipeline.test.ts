@@ -125,4 +125,25 @@ describe.skipIf(postgresMissing !== undefined)('pipelines on PostgreSQL', () => 
       client.release(failed);
     }
   });
+
+  it('fails on a value it cannot write, and leaves the connection answering', async () => {
+    const client = await pool.connect();
+    let failed = false;
+    try {
+      const error = await runPipeline(client, [
+        { sql: 'BEGIN' },
+        { sql: insert, values: ['e', 5, true, new Date(Number.NaN), [], null, '{}', 'bad date'] },
+        { sql: 'COMMIT' },
+      ]).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RangeError);
+      failed = pipelineFailed(client);
+      expect(failed).toBe(true);
+      // the server was answered a Sync: the connection takes the rollback, and nothing was written
+      await client.query('ROLLBACK');
+      const ids = await pool.query('SELECT id FROM items ORDER BY id');
+      expect(ids.rows).toEqual([{ id: 'a' }, { id: 'b' }]);
+    } finally {
+      client.release(failed);
+    }
+  });
 });

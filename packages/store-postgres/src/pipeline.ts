@@ -114,6 +114,8 @@ class Pipeline implements pg.Submittable {
   private readonly preparing: string[] = [];
   private readonly prepared: Map<string, Description>;
   private settled = false;
+  /** Why the statements could not all be written, if they could not. */
+  private unsent: unknown;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -167,8 +169,12 @@ class Pipeline implements pg.Submittable {
         }
         raw.execute({ portal: '', rows: 0 });
       }
-      raw.sync();
+    } catch (error) {
+      // a value that cannot be written: what went out before it runs, and the Sync below still
+      // goes, so the server answers and the connection is free again; the pipeline fails
+      this.unsent = error;
     } finally {
+      raw.sync();
       stream.uncork();
     }
     this.expect(0);
@@ -221,6 +227,10 @@ class Pipeline implements pg.Submittable {
 
   handleReadyForQuery(): void {
     if (this.settled) return;
+    if (this.unsent !== undefined) {
+      this.handleError(this.unsent as Error);
+      return;
+    }
     this.settled = true;
     for (const [name, description] of this.learned) this.prepared.set(name, description);
     this.resolve(this.results);
