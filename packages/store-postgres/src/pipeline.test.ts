@@ -23,6 +23,15 @@ describe.skipIf(postgresMissing !== undefined)('pipelines on PostgreSQL', () => 
 
   const insert =
     'INSERT INTO items (id, n, ok, at, tags, blob, doc, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)';
+  /** The connection is marked for discarding, takes a rollback, and nothing was written. */
+  async function expectFailedAndRolledBack(client: pg.PoolClient): Promise<boolean> {
+    const failed = pipelineFailed(client);
+    expect(failed).toBe(true);
+    await client.query('ROLLBACK');
+    const ids = await pool.query('SELECT id FROM items ORDER BY id');
+    expect(ids.rows).toEqual([{ id: 'a' }, { id: 'b' }]);
+    return failed;
+  }
   const awkward = `it's a "quoted" \\ back\\slash, ünïcödé 🚀 \n\t`;
 
   it('runs many statements in one round trip, values as parameters, rows as pg reads them', async () => {
@@ -116,11 +125,7 @@ describe.skipIf(postgresMissing !== undefined)('pipelines on PostgreSQL', () => 
         { sql: 'COMMIT' },
       ]).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ code: '23505', constraint: 'items_pkey' });
-      failed = pipelineFailed(client);
-      expect(failed).toBe(true);
-      await client.query('ROLLBACK');
-      const ids = await pool.query('SELECT id FROM items ORDER BY id');
-      expect(ids.rows).toEqual([{ id: 'a' }, { id: 'b' }]);
+      failed = await expectFailedAndRolledBack(client);
     } finally {
       client.release(failed);
     }
@@ -136,12 +141,8 @@ describe.skipIf(postgresMissing !== undefined)('pipelines on PostgreSQL', () => 
         { sql: 'COMMIT' },
       ]).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(RangeError);
-      failed = pipelineFailed(client);
-      expect(failed).toBe(true);
-      // the server was answered a Sync: the connection takes the rollback, and nothing was written
-      await client.query('ROLLBACK');
-      const ids = await pool.query('SELECT id FROM items ORDER BY id');
-      expect(ids.rows).toEqual([{ id: 'a' }, { id: 'b' }]);
+      // the server was answered a Sync: the connection takes the rollback
+      failed = await expectFailedAndRolledBack(client);
     } finally {
       client.release(failed);
     }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Row } from './postgres-row.js';
+import { statementNames } from './statement-names.js';
 
 /** One statement of a pipeline: its text, its `$n` values, and whether to keep it prepared. */
 export interface PipelineStatement {
@@ -9,22 +10,8 @@ export interface PipelineStatement {
   prepare?: boolean;
 }
 
-/**
- * Statements kept prepared under a name (the server parses and plans them once per
- * connection), by text. Bounded: past it, statements are parsed each time they run rather
- * than growing every connection's statement cache without end.
- */
-const statementNames = new Map<string, string>();
-const maxPreparedStatements = 400;
-function statementName(sql: string): string {
-  let name = statementNames.get(sql);
-  if (name === undefined) {
-    if (statementNames.size >= maxPreparedStatements) return '';
-    name = `threadline_p${statementNames.size + 1}`;
-    statementNames.set(sql, name);
-  }
-  return name;
-}
+/** Pipelines' statements, named apart from those `pg` prepares itself (`prepared`). */
+const nameOf = statementNames('threadline_p');
 
 /** How a statement's rows read: their column names and each column's parser. */
 interface Description {
@@ -104,14 +91,12 @@ class Pipeline implements pg.Submittable {
   private rows: Row[] = [];
   private current: Description = noRows;
   /**
-   * Per statement: the name whose description its rows read by (prepared before, or earlier
-   * in this pipeline), or '' when a description of its own arrives ahead of its rows.
+   * Per statement: its name ('' unnamed), and whether a description of its own arrives ahead
+   * of its rows (unnamed, or prepared by this pipeline) rather than one described before.
    */
-  private readonly describedBy: string[] = [];
+  private readonly plan: Array<{ name: string; describedHere: boolean }> = [];
   /** Names prepared by this pipeline, with their descriptions once they arrive. */
   private readonly learned = new Map<string, Description>();
-  /** The statement whose description arrives next, when it is one this pipeline prepares. */
-  private readonly preparing: string[] = [];
   private readonly prepared: Map<string, Description>;
   private settled = false;
   /** Why the statements could not all be written, if they could not. */
@@ -147,26 +132,21 @@ class Pipeline implements pg.Submittable {
     stream.cork();
     try {
       for (const statement of this.statements) {
-        const name = statement.prepare === false ? '' : statementName(statement.sql);
+        const name = (statement.prepare !== false && nameOf(statement.sql)) || '';
         const values = statement.values ?? [];
+        const describedHere = name === '' || !(this.prepared.has(name) || this.learned.has(name));
+        if (describedHere) raw.parse({ text: statement.sql, name, types: [] });
         if (name === '') {
-          raw.parse({ text: statement.sql, name, types: [] });
           raw.bind({ statement: name, values, valueMapper: parameter });
           raw.describe({ type: 'P', name: '' });
-          this.describedBy.push('');
-          this.preparing.push('');
-        } else if (this.prepared.has(name) || this.learned.has(name)) {
-          raw.bind({ statement: name, values, valueMapper: parameter });
-          this.describedBy.push(name);
-          this.preparing.push('');
         } else {
-          raw.parse({ text: statement.sql, name, types: [] });
-          raw.describe({ type: 'S', name });
+          if (describedHere) {
+            raw.describe({ type: 'S', name });
+            this.learned.set(name, noRows); // until its description arrives (none: no rows)
+          }
           raw.bind({ statement: name, values, valueMapper: parameter });
-          this.learned.set(name, noRows); // until its description arrives (none: no rows)
-          this.describedBy.push('');
-          this.preparing.push(name);
         }
+        this.plan.push({ name, describedHere });
         raw.execute({ portal: '', rows: 0 });
       }
     } catch (error) {
@@ -182,8 +162,11 @@ class Pipeline implements pg.Submittable {
 
   /** How the rows of the `index`th statement read, where no description of its own comes. */
   private expect(index: number): void {
-    const name = this.describedBy[index];
-    this.current = name ? (this.learned.get(name) ?? this.prepared.get(name) ?? noRows) : noRows;
+    const statement = this.plan[index];
+    this.current =
+      statement && !statement.describedHere
+        ? (this.learned.get(statement.name) ?? this.prepared.get(statement.name) ?? noRows)
+        : noRows;
   }
 
   handleRowDescription(message: { fields: Field[] }): void {
@@ -192,8 +175,8 @@ class Pipeline implements pg.Submittable {
       parsers: message.fields.map((field) => parserFor(field.dataTypeID)),
     };
     this.current = description;
-    const preparing = this.preparing[this.results.length];
-    if (preparing) this.learned.set(preparing, description);
+    const statement = this.plan[this.results.length];
+    if (statement?.name) this.learned.set(statement.name, description);
   }
 
   handleDataRow(message: { fields: Array<string | null> }): void {

@@ -28,6 +28,7 @@ import type pg from 'pg';
 import { analyticsReads, statesSql, toAnalyticsRows, toState } from './postgres-analytics.js';
 
 import type { Row } from './postgres-row.js';
+import { statementNames } from './statement-names.js';
 
 export type { Row };
 
@@ -36,22 +37,11 @@ export type Run = (sql: string, parameters?: unknown[]) => Promise<Row[]>;
 
 export const json = (value: unknown) => JSON.stringify(value);
 
-/**
- * Statements are prepared once per connection under a name (the server plans them once);
- * the same text gets the same name in every connection. Combined writes (see
- * `postgres-transaction.ts`) add a text per combination seen; past a bound, new texts run
- * unprepared rather than growing every connection's statement cache without end.
- */
-const statementNames = new Map<string, string>();
-const maxPreparedStatements = 400;
+/** Statements run through `pg`'s own named statements (`statement-names.ts`). */
+const nameOf = statementNames('threadline_');
 export function prepared(text: string, values: unknown[] = []): pg.QueryConfig {
-  let name = statementNames.get(text);
-  if (!name) {
-    if (statementNames.size >= maxPreparedStatements) return { text, values };
-    name = `threadline_${statementNames.size + 1}`;
-    statementNames.set(text, name);
-  }
-  return { name, text, values };
+  const name = nameOf(text);
+  return name ? { name, text, values } : { text, values };
 }
 export const optionalText = (value: unknown) =>
   value === null || value === undefined ? null : String(value);

@@ -299,7 +299,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       shared.abort(stop);
       if (committing) order.committed(committing, undefined);
       // after a failed round trip, which statements it prepared is unknown: a fresh connection
-      let broken = shared.failure !== undefined || pipelineFailed(client);
+      let broken = pipelineFailed(client);
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
