@@ -25,6 +25,7 @@ import type {
   ThreadlineEvent,
 } from '@threadline/schema';
 import type pg from 'pg';
+import { batchable } from './batched-reads.js';
 import { analyticsReads, statesSql, toAnalyticsRows, toState } from './postgres-analytics.js';
 
 import type { Row } from './postgres-row.js';
@@ -138,7 +139,9 @@ export class Queries implements StoreReader {
   }
   async findMessageByExternalId(connectorId: string, externalId: string) {
     const row = await this.one(
-      `SELECT data FROM messages WHERE connector_id = $1 AND external_id = $2${this.lock}`,
+      batchable(
+        `SELECT data FROM messages WHERE connector_id = $1 AND external_id = $2${this.lock}`,
+      ),
       [connectorId, externalId],
     );
     return row ? (row.data as Message) : undefined;

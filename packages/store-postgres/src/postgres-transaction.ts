@@ -27,6 +27,7 @@ import type {
   NotificationPreferences,
   ThreadlineEvent,
 } from '@threadline/schema';
+import { batchable } from './batched-reads.js';
 import { analyticsStatements } from './postgres-analytics.js';
 import { DeferredTransaction, keyedUpdate } from './postgres-deferred.js';
 import { notificationWrites } from './postgres-notifications.js';
@@ -40,11 +41,27 @@ import {
 } from './postgres-queries.js';
 
 /** A known identity and its contact, locked: the first half of `threadline_find_identity`. */
-const findKnownIdentitySql = `SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
+const findKnownIdentitySql =
+  batchable(`SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
   c.name, c.channel_preference, c.opted_out, c.merged_into_id, c.created_at AS contact_created_at,
   c.updated_at AS contact_updated_at, false AS address_locked
   FROM identities i JOIN contacts c ON c.id = i.contact_id
-  WHERE i.channel = $1 AND i.address = $2 FOR UPDATE OF c`;
+  WHERE i.channel = $1 AND i.address = $2 FOR UPDATE OF c`);
+/**
+ * A contact's latest conversation in an inbox, locked, with that conversation's latest outbound
+ * message and when its latest unreplied notification was sent (the engine reads both next).
+ */
+const findLatestConversationSql = batchable(`SELECT c.id, c.data, (
+    SELECT m.data FROM messages m
+    WHERE m.conversation_id = c.id AND m.direction = 'outbound' ORDER BY m.seq DESC LIMIT 1
+  ) AS latest_outbound, (
+    SELECT n.sent_at FROM notifications n
+    WHERE n.conversation_id = c.id AND n.sent_at IS NOT NULL AND n.reply_message_id IS NULL
+    ORDER BY n.sent_at DESC LIMIT 1
+  ) AS awaiting_reply_since
+  FROM conversations c
+  WHERE c.contact_id = $1 AND c.inbox_id = $2 AND c.merged_into_id IS NULL
+  ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1 FOR UPDATE OF c`);
 /** The identity looked up again under the address lock, with the address's other identities. */
 const findIdentityLockedSql = 'SELECT * FROM threadline_find_identity($1, $2)';
 
@@ -179,20 +196,7 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
 
   override async findLatestConversation(contactId: string, inboxId: string) {
     if (this.contactsWithoutConversations.has(contactId)) return undefined;
-    const row = await this.one(
-      `SELECT c.id, c.data, (
-         SELECT m.data FROM messages m
-         WHERE m.conversation_id = c.id AND m.direction = 'outbound' ORDER BY m.seq DESC LIMIT 1
-       ) AS latest_outbound, (
-         SELECT n.sent_at FROM notifications n
-         WHERE n.conversation_id = c.id AND n.sent_at IS NOT NULL AND n.reply_message_id IS NULL
-         ORDER BY n.sent_at DESC LIMIT 1
-       ) AS awaiting_reply_since
-       FROM conversations c
-       WHERE c.contact_id = $1 AND c.inbox_id = $2 AND c.merged_into_id IS NULL
-       ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1 FOR UPDATE OF c`,
-      [contactId, inboxId],
-    );
+    const row = await this.one(findLatestConversationSql, [contactId, inboxId]);
     if (!row) return undefined;
     this.latestOutbound.set(String(row.id), (row.latest_outbound as Message | null) ?? null);
     this.awaitingReplySince.set(

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { batchRead, isBatchable, splitBatchedRows } from './batched-reads.js';
 import { type PipelineStatement, runPipeline } from './pipeline.js';
 import type { Row } from './postgres-row.js';
 
@@ -11,6 +12,12 @@ interface Statement {
   values: unknown[];
   resolve: (rows: Row[]) => void;
   reject: (error: unknown) => void;
+}
+
+/** Reads of one batchable text: where they go in the pipeline, and the values of each. */
+interface Batch {
+  at: number;
+  values: Array<readonly unknown[]>;
 }
 
 export interface SharedRoundTrips {
@@ -61,33 +68,73 @@ export function createSharedRoundTrips(
     inFlight = true;
     try {
       const pipeline: PipelineStatement[] = beginPending ? [{ sql: 'BEGIN' }] : [];
-      const resultIndex: number[] = [];
+      // where each statement's rows come from: a pipeline statement, and the read's place
+      // in it when several reads went out as one
+      const answers: Array<{ at: number; read?: number }> = [];
       // A plain read asked for again (every message reads the switchboard's settings) is sent
       // once, while no statement that may write has come between: it reads the same rows.
       const asked = new Map<string, number>();
+      // A batchable read (`batched-reads.ts`) asked for by several works goes out as one
+      // statement, while no statement that may write has come between: reads and locks taken
+      // in another order within one transaction read and lock the same rows.
+      const batches = new Map<string, Batch>();
+      const sent: Batch[] = [];
       for (const statement of statements) {
         const plain = plainRead.test(statement.sql);
-        if (!plain) asked.clear();
+        const batchableRead = !plain && isBatchable(statement.sql);
+        if (!plain && !batchableRead) {
+          asked.clear();
+          batches.clear();
+        }
+        if (batchableRead) {
+          const batch = batches.get(statement.sql);
+          if (batch) {
+            answers.push({ at: batch.at, read: batch.values.length });
+            batch.values.push(statement.values);
+            continue;
+          }
+          const opened = { at: pipeline.length, values: [statement.values] };
+          batches.set(statement.sql, opened);
+          sent.push(opened);
+          answers.push({ at: pipeline.length, read: 0 });
+          pipeline.push({ sql: statement.sql, values: statement.values });
+          continue;
+        }
         const key = plain ? `${statement.sql}\u0000${JSON.stringify(statement.values)}` : '';
         const earlier = plain ? asked.get(key) : undefined;
         if (earlier !== undefined) {
-          resultIndex.push(earlier);
+          answers.push({ at: earlier });
           continue;
         }
-        resultIndex.push(pipeline.length);
+        answers.push({ at: pipeline.length });
         pipeline.push({ sql: statement.sql, values: statement.values });
         if (plain) asked.set(key, pipeline.length - 1);
       }
-      counts.statements += new Set(resultIndex).size;
+      // a read asked for by more than one work: one statement for them all
+      const batched = new Map<number, number[]>();
+      for (const batch of sent) {
+        if (batch.values.length < 2) continue;
+        const { asked, ...statement } = batchRead(pipeline[batch.at]!.sql, batch.values);
+        pipeline[batch.at] = statement;
+        batched.set(batch.at, asked);
+      }
+      counts.statements += pipeline.length - (beginPending ? 1 : 0);
       counts.roundTrips += 1;
       const results = await runPipeline(client, pipeline);
       if (beginPending) {
         beginPending = false;
         counts.statements += 1;
       }
+      const split = new Map<number, Row[][]>();
+      for (const [at, asked] of batched) split.set(at, splitBatchedRows(results[at] ?? [], asked));
       const answered = new Set<number>();
       for (const [index, statement] of statements.entries()) {
-        const at = resultIndex[index]!;
+        const { at, read } = answers[index]!;
+        const batch = split.get(at);
+        if (batch) {
+          statement.resolve(batch[read!]!);
+          continue;
+        }
         const rows = results[at] ?? [];
         // each work gets rows of its own, as if it had asked alone
         statement.resolve(answered.has(at) ? structuredClone(rows) : rows);
