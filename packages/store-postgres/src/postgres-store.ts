@@ -231,35 +231,45 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
           sharesRoundTrips: true,
         }),
     );
-    const facades = transactions.map(
-      (transaction, index) =>
-        new Proxy(transaction, {
-          get(target, property, receiver) {
-            const value = Reflect.get(target, property, receiver) as unknown;
-            if (typeof value !== 'function' || typeof property !== 'string') return value;
-            const rule = workKeys[property as keyof StoreTransaction] as
-              | {
-                  keys: (...args: unknown[]) => string[];
-                  resultKeys?: (result: unknown) => string[];
-                }
-              | undefined;
-            return async (...args: unknown[]) => {
-              if (!rule) {
-                stopped = true;
-                shared.abort(stop);
-              } else claim(index, rule.keys(...args));
-              if (stopped) throw stop;
-              const result = await (value as (...values: unknown[]) => Promise<unknown>).apply(
-                target,
-                args,
-              );
-              if (rule?.resultKeys) claim(index, rule.resultKeys(result));
-              if (stopped) throw stop;
-              return result;
-            };
-          },
-        }) as StoreTransaction,
-    );
+    type Call = (...args: unknown[]) => Promise<unknown>;
+    const facades = transactions.map((transaction, index) => {
+      // each store call wrapped once per work, not once per call
+      const calls = new Map<string, Call>();
+      const wrap = (property: string, method: Call): Call => {
+        const rule = workKeys[property as keyof StoreTransaction] as
+          | { keys: (...args: unknown[]) => string[]; resultKeys?: (result: unknown) => string[] }
+          | undefined;
+        const after = (result: unknown) => {
+          if (rule?.resultKeys) claim(index, rule.resultKeys(result));
+          if (stopped) throw stop;
+          return result;
+        };
+        return (...args) => {
+          try {
+            if (!rule) {
+              stopped = true;
+              shared.abort(stop);
+            } else claim(index, rule.keys(...args));
+            if (stopped) throw stop;
+            return Promise.resolve(method.apply(transaction, args)).then(after);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        };
+      };
+      return new Proxy(transaction, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (typeof value !== 'function' || typeof property !== 'string') return value;
+          let call = calls.get(property);
+          if (!call) {
+            call = wrap(property, value as Call);
+            calls.set(property, call);
+          }
+          return call;
+        },
+      }) as StoreTransaction;
+    });
     let committing: CommitTicket | undefined;
     try {
       // BEGIN goes out with the works' first statements; their last writes, with COMMIT
