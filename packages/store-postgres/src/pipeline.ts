@@ -2,12 +2,10 @@ import pg from 'pg';
 import type { Row } from './postgres-row.js';
 import { statementNames } from './statement-names.js';
 
-/** One statement of a pipeline: its text, its `$n` values, and whether to keep it prepared. */
+/** One statement of a pipeline: its text and its `$n` values. */
 export interface PipelineStatement {
   sql: string;
   values?: readonly unknown[];
-  /** False: parsed and planned for this run only (texts that rarely repeat: combined writes). */
-  prepare?: boolean;
 }
 
 /** Pipelines' statements, named apart from those `pg` prepares itself (`prepared`). */
@@ -132,7 +130,7 @@ class Pipeline implements pg.Submittable {
     stream.cork();
     try {
       for (const statement of this.statements) {
-        const name = (statement.prepare !== false && nameOf(statement.sql)) || '';
+        const name = nameOf(statement.sql) ?? '';
         const values = statement.values ?? [];
         const describedHere = name === '' || !(this.prepared.has(name) || this.learned.has(name));
         if (describedHere) raw.parse({ text: statement.sql, name, types: [] });

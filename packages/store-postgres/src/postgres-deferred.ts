@@ -21,7 +21,7 @@ export interface Connection {
 }
 
 interface DeferredWrite {
-  /** The row it writes (`table:id`): a second write to one row is not combined with the first. */
+  /** The row it writes (`table:id`). */
   key: string;
   sql: string;
   values: unknown[];
@@ -38,51 +38,15 @@ const appendEventsValues = (batch: BufferedEvent[]) => [
   `[${batch.map((item) => json(item.event.data)).join(',')}]`,
 ];
 
-/** `INSERT INTO t (columns) VALUES (…)` with nothing after the one row: its head and its row. */
-const plainInsert = /^(INSERT INTO \w+ \([^)]*\)\s+VALUES\s*)(\(.*\))$/s;
-
-/**
- * Updates of one row by id, by their text: several of one kind in a transaction's deferred
- * writes go out as one `UPDATE … FROM (VALUES …)` — one statement to plan, not one a row.
- */
-const keyedUpdates = new Map<string, { row: string; combined: (rows: string) => string }>();
-
-/**
- * `UPDATE table SET column = $1, … WHERE id = $n`, registered so that several deferred ones
- * combine into one statement. `cast` names a column's type where a VALUES list would read text
- * (JSON columns).
- */
-export function keyedUpdate(table: string, columns: Array<[name: string, cast?: string]>): string {
-  const names = columns.map(([name]) => name);
-  const sql = `UPDATE ${table} SET ${names.map((name, index) => `${name} = $${index + 1}`).join(', ')} WHERE id = $${names.length + 1}`;
-  const set = columns
-    .map(([name, cast]) => `${name} = v.${name}${cast ? `::${cast}` : ''}`)
-    .join(', ');
-  const rowColumns = [...names, 'id'];
-  keyedUpdates.set(sql, {
-    row: `(${rowColumns.map((_, index) => `$${index + 1}`).join(', ')})`,
-    combined: (rows) =>
-      `UPDATE ${table} AS t SET ${set} FROM (VALUES ${rows}) AS v(${rowColumns.join(', ')}) WHERE t.id = v.id`,
-  });
-  return sql;
-}
-
-/** `sql` with its parameters `$1…$n` renumbered from `offset + 1` (texts remembered). */
-const shiftedTexts = new Map<string, string>();
-function shiftParameters(sql: string, offset: number): string {
-  if (offset === 0) return sql;
-  const cacheKey = `${offset}\u0000${sql}`;
-  let shifted = shiftedTexts.get(cacheKey);
-  if (shifted === undefined) {
-    shifted = sql.replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + offset}`);
-    if (shiftedTexts.size < 2_000) shiftedTexts.set(cacheKey, shifted);
-  }
-  return shifted;
+/** `UPDATE table SET column = $1, … WHERE id = $n`: a whole-row update by id. */
+export function keyedUpdate(table: string, columns: string[]): string {
+  const set = columns.map((name, index) => `${name} = $${index + 1}`);
+  return `UPDATE ${table} SET ${set.join(', ')} WHERE id = $${columns.length + 1}`;
 }
 
 /**
  * The machinery of a PostgreSQL write transaction (the store calls are in `Transaction`):
- * deferred writes combined into one statement, reads remembered until the work writes, events
+ * deferred writes sent together in one round trip, reads remembered until the work writes, events
  * buffered until commit and appended under the sequencer lock, statements and round trips
  * counted. See `Transaction` for why.
  */
@@ -150,7 +114,6 @@ export abstract class DeferredTransaction extends Queries {
 
   protected async defer(key: string, sql: string, values: unknown[]): Promise<void> {
     this.forget();
-    if (this.writes.some((write) => write.key === key)) await this.flushWrites();
     this.writes.push({ key, sql, values });
   }
 
@@ -167,65 +130,28 @@ export abstract class DeferredTransaction extends Queries {
   }
 
   /**
-   * Send the deferred writes as one statement. Inserts with the same text become one
-   * multi-row INSERT, in the order they were made (their `seq` columns keep that order; the
-   * parts of one statement run in no set order, which does not matter across tables).
+   * Send the deferred writes, in the order they were made, in one round trip: each its own
+   * prepared statement (a text planned once per connection; rows combined into one statement
+   * would make a text to parse and plan on every commit).
    */
   async flushWrites(): Promise<void> {
-    const combined = this.takeWrites();
-    if (!combined) return;
+    const writes = this.takeWrites();
+    if (writes.length === 0) return;
     this.counts.roundTrips += 1;
-    await this.runner(combined.text, combined.values);
+    // statements asked for in one turn share a round trip; else one pipeline of them
+    if (this.connection.sharesRoundTrips)
+      await Promise.all(writes.map((write) => this.runner(write.sql, write.values)));
+    else await this.connection.pipeline(writes);
   }
 
-  /** The deferred writes as one statement, taken out of the transaction (counted as sent). */
-  private takeWrites(): { text: string; values: unknown[] } | undefined {
-    if (this.writes.length === 0) return undefined;
+  /** The deferred writes, taken out of the transaction (counted as sent). */
+  private takeWrites(): DeferredWrite[] {
     const writes = this.writes;
+    if (writes.length === 0) return writes;
     this.writes = [];
     this.wrote = true;
-    this.counts.statements += 1; // one statement, however many rows it writes
-    if (writes.length === 1) return { text: writes[0]!.sql, values: writes[0]!.values };
-    const groups = new Map<string, DeferredWrite[]>();
-    for (const write of writes) {
-      const group = groups.get(write.sql);
-      if (group) group.push(write);
-      else groups.set(write.sql, [write]);
-    }
-    const statements: string[] = [];
-    const values: unknown[] = [];
-    for (const [sql, group] of groups) {
-      const insert = group.length > 1 ? plainInsert.exec(sql) : null;
-      if (insert) {
-        const tuples = group.map((write) => {
-          const tuple = shiftParameters(insert[2]!, values.length);
-          values.push(...write.values);
-          return tuple;
-        });
-        statements.push(`${insert[1]}${tuples.join(', ')}`);
-        continue;
-      }
-      // each key is written once per combined statement, so these rows are distinct
-      const update = group.length > 1 ? keyedUpdates.get(sql) : undefined;
-      if (update) {
-        const rows = group.map((write) => {
-          const row = shiftParameters(update.row, values.length);
-          values.push(...write.values);
-          return row;
-        });
-        statements.push(update.combined(rows.join(', ')));
-        continue;
-      }
-      for (const write of group) {
-        statements.push(shiftParameters(sql, values.length));
-        values.push(...write.values);
-      }
-    }
-    const text =
-      statements.length === 1
-        ? statements[0]!
-        : `WITH ${statements.map((statement, index) => `w${index} AS (${statement})`).join(', ')} SELECT 1`;
-    return { text, values };
+    this.counts.statements += writes.length;
+    return writes;
   }
 
   /** Take over the events another transaction's work buffered (one commit for several works). */
@@ -260,12 +186,8 @@ export abstract class DeferredTransaction extends Queries {
   async commit(): Promise<number | undefined> {
     // the last writes go in the same round trip, ahead of the events
     const statements: PipelineStatement[] = [];
-    if (this.connection.writesWithCommit) {
-      const combined = this.takeWrites();
-      // combined texts vary with the rows they carry: parsed for this run, not kept prepared
-      if (combined)
-        statements.push({ sql: combined.text, values: combined.values, prepare: false });
-    } else await this.flushWrites();
+    if (this.connection.writesWithCommit) statements.push(...this.takeWrites());
+    else await this.flushWrites();
     const batch = this.pending;
     this.pending = [];
     this.counts.roundTrips += 1;

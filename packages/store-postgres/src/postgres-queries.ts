@@ -51,6 +51,11 @@ export const optionalText = (value: unknown) =>
 /** The switchboard's settings row. */
 export const switchboardSql = "SELECT data FROM settings WHERE key = 'switchboard'";
 
+/** A message by its provider id: the dedupe read of every ingest (locked in a transaction). */
+const messageByExternalIdSql =
+  'SELECT data FROM messages WHERE connector_id = $1 AND external_id = $2';
+const messageByExternalIdLockedSql = batchable(`${messageByExternalIdSql} FOR UPDATE`);
+
 export class Queries implements StoreReader {
   /**
    * @param runner runs one statement
@@ -138,12 +143,10 @@ export class Queries implements StoreReader {
     return row ? (row.data as Message) : undefined;
   }
   async findMessageByExternalId(connectorId: string, externalId: string) {
-    const row = await this.one(
-      batchable(
-        `SELECT data FROM messages WHERE connector_id = $1 AND external_id = $2${this.lock}`,
-      ),
-      [connectorId, externalId],
-    );
+    const row = await this.one(this.lock ? messageByExternalIdLockedSql : messageByExternalIdSql, [
+      connectorId,
+      externalId,
+    ]);
     return row ? (row.data as Message) : undefined;
   }
   async listConversationMessages(

@@ -102,25 +102,25 @@ const messageRow = (message: Message) => [
 ];
 
 const updateContactSql = keyedUpdate('contacts', [
-  ['name'],
-  ['channel_preference', 'json'],
-  ['opted_out', 'json'],
-  ['merged_into_id'],
-  ['updated_at'],
+  'name',
+  'channel_preference',
+  'opted_out',
+  'merged_into_id',
+  'updated_at',
 ]);
 const updateConversationSql = keyedUpdate('conversations', [
-  ['contact_id'],
-  ['inbox_id'],
-  ['status'],
-  ['last_message_at'],
-  ['merged_into_id'],
-  ['data', 'json'],
+  'contact_id',
+  'inbox_id',
+  'status',
+  'last_message_at',
+  'merged_into_id',
+  'data',
 ]);
 const updateMessageSql = keyedUpdate('messages', [
-  ['conversation_id'],
-  ['contact_id'],
-  ['external_id'],
-  ['data', 'json'],
+  'conversation_id',
+  'contact_id',
+  'external_id',
+  'data',
 ]);
 
 /**
@@ -129,10 +129,10 @@ const updateMessageSql = keyedUpdate('messages', [
  *
  * Round trips are what a PostgreSQL transaction costs most, so:
  * - **Writes are deferred.** A write the engine does not read back (an insert or update)
- *   waits in the transaction and goes out with the others of the same work as one statement
- *   (data-modifying CTEs), before the next read and at the end of each work — a read always
- *   sees every earlier write. Two writes to one row are never combined (the second would not
- *   see the first); an error still belongs to the work that wrote.
+ *   waits in the transaction and goes out with the others of the same work in one round
+ *   trip, each a prepared statement, in the order made, before the next read and at the end
+ *   of each work — a read always sees every earlier write; an error still belongs to the
+ *   work that wrote.
  * - **Reads the engine always makes together are one query.** Looking an identity up also
  *   reads (and locks) its contact; the latest conversation of a contact comes with that
  *   conversation's latest outbound message. Both are remembered until the work writes.
