@@ -78,10 +78,11 @@ async function ingestMessage(
 ): Promise<IngestReceipt> {
   const conversationAddress = inbound.conversationAddress ?? inbound.from;
   // The identity is looked up beside the dedupe read (a store may send both in one round
-  // trip); resolveContact below asks again and finds it remembered.
+  // trip, and read the contact's latest conversation with the identity); resolveContact below
+  // asks again and finds it remembered.
   const [duplicate] = await Promise.all([
     unit.tx.findMessageByExternalId(connector.id, inbound.externalId),
-    unit.tx.findIdentity(conversationAddress),
+    unit.tx.findIdentity(conversationAddress, { latestConversationIn: context.inboxId }),
   ]);
   if (duplicate)
     return { messageId: duplicate.id, conversationId: duplicate.conversationId, duplicate: true };

@@ -219,7 +219,14 @@ export interface ConversationQuery {
 export interface StoreReader extends AnalyticsReader, NotificationReader {
   getContact(id: string): Promise<ContactRecord | undefined>;
   listIdentities(contactId: string): Promise<Identity[]>;
-  findIdentity(address: Address): Promise<{ contactId: string; identity: Identity } | undefined>;
+  /**
+   * The identity of an address and its contact. `latestConversationIn`: the caller reads the
+   * contact's latest conversation in that inbox next, and a store may read it in the same query.
+   */
+  findIdentity(
+    address: Address,
+    options?: { latestConversationIn?: string },
+  ): Promise<{ contactId: string; identity: Identity } | undefined>;
   getConversation(id: string): Promise<Conversation | undefined>;
   /** The contact's most recent conversation (by last message) in an inbox. */
   findLatestConversation(contactId: string, inboxId: string): Promise<Conversation | undefined>;

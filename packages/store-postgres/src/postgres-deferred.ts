@@ -59,6 +59,12 @@ export abstract class DeferredTransaction extends Queries {
   protected readonly latestOutbound = new Map<string, Message | null>();
   /** Every identity of an address whose lock this transaction holds, by channel, not written since. */
   protected readonly addressIdentities = new Map<string, Map<string, Row>>();
+  /**
+   * Latest conversations read with an identity (`findIdentity`'s `latestConversationIn`), by
+   * contact and inbox, locked, not written since: the conversation's row with its latest
+   * outbound message and awaiting-reply time, or null for none.
+   */
+  protected readonly latestConversations = new Map<string, Row | null>();
   /** Identities found (address known, contact locked) by `channel:address`, not written since. */
   protected readonly foundIdentities = new Map<string, Row>();
   /**
@@ -110,6 +116,7 @@ export abstract class DeferredTransaction extends Queries {
     if (this.latestOutbound.size > 0) this.latestOutbound.clear();
     if (this.addressIdentities.size > 0) this.addressIdentities.clear();
     if (this.foundIdentities.size > 0) this.foundIdentities.clear();
+    if (this.latestConversations.size > 0) this.latestConversations.clear();
   }
 
   protected async defer(key: string, sql: string, values: unknown[]): Promise<void> {

@@ -40,28 +40,40 @@ import {
   toJob,
 } from './postgres-queries.js';
 
-/** A known identity and its contact, locked: the first half of `threadline_find_identity`. */
-const findKnownIdentitySql =
-  batchable(`SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
-  c.name, c.channel_preference, c.opted_out, c.merged_into_id, c.created_at AS contact_created_at,
-  c.updated_at AS contact_updated_at, false AS address_locked
-  FROM identities i JOIN contacts c ON c.id = i.contact_id
-  WHERE i.channel = $1 AND i.address = $2 FOR UPDATE OF c`);
+/** A contact's latest conversation in an inbox (the `LATERAL` of both reads below). */
+const latestConversation = (contact: string, inbox: string) => `SELECT lc.id, lc.data, (
+    SELECT m.data FROM messages m
+    WHERE m.conversation_id = lc.id AND m.direction = 'outbound' ORDER BY m.seq DESC LIMIT 1
+  ) AS latest_outbound, (
+    SELECT n.sent_at FROM notifications n
+    WHERE n.conversation_id = lc.id AND n.sent_at IS NOT NULL AND n.reply_message_id IS NULL
+    ORDER BY n.sent_at DESC LIMIT 1
+  ) AS awaiting_reply_since
+  FROM conversations lc
+  WHERE lc.contact_id = ${contact} AND lc.inbox_id = ${inbox} AND lc.merged_into_id IS NULL
+  ORDER BY lc.last_message_at DESC, lc.id DESC LIMIT 1 FOR UPDATE OF lc`;
+
+/**
+ * A known identity and its contact, locked (the first half of `threadline_find_identity`);
+ * with an inbox (`$3`), the contact's latest conversation there too, locked after the contact
+ * as `findLatestConversationSql` would lock it.
+ */
+const findKnownIdentitySql = batchable(`SELECT ic.*, latest.id AS conversation_id,
+  latest.data AS conversation_data, latest.latest_outbound, latest.awaiting_reply_since
+  FROM (
+    SELECT i.channel, i.address, i.contact_id, i.verified, i.source, i.created_at,
+      c.name, c.channel_preference, c.opted_out, c.merged_into_id,
+      c.created_at AS contact_created_at, c.updated_at AS contact_updated_at,
+      false AS address_locked
+    FROM identities i JOIN contacts c ON c.id = i.contact_id
+    WHERE i.channel = $1 AND i.address = $2 FOR UPDATE OF c
+  ) AS ic
+  LEFT JOIN LATERAL (${latestConversation('ic.contact_id', '$3')}) AS latest ON true`);
 /**
  * A contact's latest conversation in an inbox, locked, with that conversation's latest outbound
  * message and when its latest unreplied notification was sent (the engine reads both next).
  */
-const findLatestConversationSql = batchable(`SELECT c.id, c.data, (
-    SELECT m.data FROM messages m
-    WHERE m.conversation_id = c.id AND m.direction = 'outbound' ORDER BY m.seq DESC LIMIT 1
-  ) AS latest_outbound, (
-    SELECT n.sent_at FROM notifications n
-    WHERE n.conversation_id = c.id AND n.sent_at IS NOT NULL AND n.reply_message_id IS NULL
-    ORDER BY n.sent_at DESC LIMIT 1
-  ) AS awaiting_reply_since
-  FROM conversations c
-  WHERE c.contact_id = $1 AND c.inbox_id = $2 AND c.merged_into_id IS NULL
-  ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1 FOR UPDATE OF c`);
+const findLatestConversationSql = batchable(latestConversation('$1', '$2'));
 /** The identity looked up again under the address lock, with the address's other identities. */
 const findIdentityLockedSql = 'SELECT * FROM threadline_find_identity($1, $2)';
 
@@ -148,11 +160,12 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
    * number (on any channel) or an email takes turns with every other transaction doing the
    * same, so two instances cannot create two contacts for one customer at once; and while
    * this transaction holds the lock, the address's other channels are answered from what it
-   * returned.
+   * returned. With `latestConversationIn`, the plain query also reads (and locks, after the
+   * contact) the contact's latest conversation in that inbox, for `findLatestConversation`.
    */
-  override async findIdentity(address: Address) {
-    const known = this.addressIdentities.get(address.address);
-    if (known) return this.found(known.get(address.channel));
+  override async findIdentity(address: Address, options?: { latestConversationIn?: string }) {
+    const locked = this.addressIdentities.get(address.address);
+    if (locked) return this.found(locked.get(address.channel));
     const key = `${address.channel}:${address.address}`;
     const again = this.foundIdentities.get(key);
     if (again) return this.found(again);
@@ -160,8 +173,23 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
     // share round trips, that read goes out now, beside this one, not in a round trip of its own
     if (this.connection.sharesRoundTrips && !this.switchboardRead) void this.readSwitchboard();
     const wanted = [address.channel, address.address];
+    const inbox = options?.latestConversationIn;
     // a known address (most messages) without the function's call: a plain query, planned once
-    let rows = await this.run(findKnownIdentitySql, wanted);
+    let rows = await this.run(findKnownIdentitySql, [...wanted, inbox ?? null]);
+    const known = rows.find((candidate) => candidate.channel === address.channel);
+    if (known && inbox !== undefined) {
+      this.latestConversations.set(
+        `${String(known.contact_id)}\u0000${inbox}`,
+        known.conversation_id === null
+          ? null
+          : {
+              id: known.conversation_id,
+              data: known.conversation_data,
+              latest_outbound: known.latest_outbound,
+              awaiting_reply_since: known.awaiting_reply_since,
+            },
+      );
+    }
     if (rows.length === 0) rows = await this.run(findIdentityLockedSql, wanted);
     if (rows[0]?.address_locked === true || rows.length === 0) {
       this.addressIdentities.set(
@@ -196,7 +224,12 @@ export class Transaction extends DeferredTransaction implements StoreTransaction
 
   override async findLatestConversation(contactId: string, inboxId: string) {
     if (this.contactsWithoutConversations.has(contactId)) return undefined;
-    const row = await this.one(findLatestConversationSql, [contactId, inboxId]);
+    // read with the identity, and nothing written since
+    const prefetched = this.latestConversations.get(`${contactId}\u0000${inboxId}`);
+    const row =
+      prefetched !== undefined
+        ? prefetched
+        : await this.one(findLatestConversationSql, [contactId, inboxId]);
     if (!row) return undefined;
     this.latestOutbound.set(String(row.id), (row.latest_outbound as Message | null) ?? null);
     this.awaitingReplySince.set(
