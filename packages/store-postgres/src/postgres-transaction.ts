@@ -146,8 +146,9 @@ const updateMessageSql = keyedUpdate('messages', [
  *   of each work — a read always sees every earlier write; an error still belongs to the
  *   work that wrote.
  * - **Reads the engine always makes together are one query.** Looking an identity up also
- *   reads (and locks) its contact; the latest conversation of a contact comes with that
- *   conversation's latest outbound message. Both are remembered until the work writes.
+ *   reads (and locks) its contact and, when the engine names the inbox it reads next, the
+ *   contact's latest conversation there; the latest conversation of a contact comes with that
+ *   conversation's latest outbound message. All are remembered until the work writes.
  * - **Events are buffered** and appended at commit, under the sequencer lock (see
  *   `createPostgresStore`); the event objects handed back get their cursors then, before the
  *   write resolves.
