@@ -130,6 +130,81 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
     }
   });
 
+  it('reads the latest conversation with the identity when asked to, without a round trip of its own, until the work writes', async () => {
+    const store = open();
+    const at = '2026-05-01T10:00:00.000Z';
+    const contact = {
+      id: 'contact-latest',
+      name: null,
+      channelPreference: [],
+      optedOut: [],
+      mergedIntoId: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const conversation = (id: string, lastMessageAt: string, inboxId = 'default') => ({
+      id,
+      contactId: contact.id,
+      inboxId,
+      status: 'open' as const,
+      previousConversationId: null,
+      lastInboundChannel: 'sms' as const,
+      lastInboundConnectorId: 'sms',
+      lastInboundAt: lastMessageAt,
+      lastMessageAt,
+      openedAt: lastMessageAt,
+      resolvedAt: null,
+      mergedIntoId: null,
+      updatedAt: lastMessageAt,
+    });
+    const address = { channel: 'sms' as const, address: '+14155557300' };
+    await store.write(async (tx) => {
+      await tx.insertContact(contact);
+      await tx.insertIdentity(contact.id, {
+        ...address,
+        verified: true,
+        source: 'inbound',
+        createdAt: at,
+      });
+      await tx.insertConversation(conversation('conversation-older', '2026-05-01T10:00:00.000Z'));
+      await tx.insertConversation({
+        ...conversation('conversation-latest', '2026-05-01T11:00:00.000Z'),
+        status: 'resolved',
+      });
+      await tx.insertConversation(
+        conversation('conversation-elsewhere', '2026-05-01T12:00:00.000Z', 'sales'),
+      );
+    });
+    const roundTrips = async <T>(work: Parameters<PostgresStore['write']>[0]) => {
+      const before = store.stats.roundTrips;
+      const value = (await store.write(work)) as T;
+      return { value, roundTrips: store.stats.roundTrips - before };
+    };
+    const alone = await roundTrips(async (tx) => {
+      const found = await tx.findIdentity(address);
+      return (await tx.findLatestConversation(found!.contactId, 'default'))?.id;
+    });
+    const together = await roundTrips(async (tx) => {
+      const found = await tx.findIdentity(address, { latestConversationIn: 'default' });
+      return (await tx.findLatestConversation(found!.contactId, 'default'))?.id;
+    });
+    expect(alone.value).toBe('conversation-latest');
+    expect(together.value).toBe('conversation-latest');
+    expect(together.roundTrips).toBe(alone.roundTrips - 1);
+    // another inbox is read as before; a write in between, and the read sees it
+    const afterWrite = await roundTrips(async (tx) => {
+      const found = await tx.findIdentity(address, { latestConversationIn: 'default' });
+      const other = await tx.findLatestConversation(found!.contactId, 'sales');
+      await tx.updateConversation({
+        ...conversation('conversation-older', '2026-05-01T13:00:00.000Z'),
+      });
+      const latest = await tx.findLatestConversation(found!.contactId, 'default');
+      return [other?.id, latest?.id];
+    });
+    expect(afterWrite.value).toEqual(['conversation-elsewhere', 'conversation-older']);
+    await store.close();
+  });
+
   describe('instances sharing one database', () => {
     const stores: Store[] = [];
     afterEach(async () => {
