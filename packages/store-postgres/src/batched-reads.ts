@@ -39,9 +39,8 @@ export function isBatchable(sql: string): boolean {
 /**
  * One statement for the reads of `sql` (registered) with the values `valuesOfEach`; its rows
  * are split back with `splitBatchedRows`. The reads run in the order of their values, not in
- * the order they were asked for: every transaction that reads a set of rows this way locks
- * them in one order, so two instances reading the same customers at once wait for each other
- * instead of deadlocking.
+ * the order they were asked for, so every transaction that reads a set of rows this way locks
+ * them in one order.
  */
 export function batchRead(
   sql: string,
@@ -68,8 +67,8 @@ export function batchRead(
 /** Orders two reads' values, column by column (null first), by code point. */
 function compareTexts(a: ReadonlyArray<string | null>, b: ReadonlyArray<string | null>): number {
   for (let index = 0; index < a.length; index += 1) {
-    const left = a[index] ?? null;
-    const right = b[index] ?? null;
+    const left = a[index]!;
+    const right = b[index]!;
     if (left === right) continue;
     if (left === null) return -1;
     if (right === null) return 1;

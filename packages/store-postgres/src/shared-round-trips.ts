@@ -20,6 +20,86 @@ interface Batch {
   values: Array<readonly unknown[]>;
 }
 
+/** One round trip's pipeline, and where each statement asked for finds its rows in it. */
+interface RoundTripPlan {
+  pipeline: PipelineStatement[];
+  /** Per statement asked for: its pipeline statement, and its place in a batched read. */
+  answers: Array<{ at: number; read?: number }>;
+  /** Batched reads by pipeline statement: the order their reads ran in (`batchRead`). */
+  batched: Map<number, number[]>;
+}
+
+/**
+ * The pipeline for `statements` (after BEGIN when `begin`). While no statement that may write
+ * comes between: a plain read asked for again (every message reads the switchboard's
+ * settings) is sent once, since it reads the same rows; and a batchable read
+ * (`batched-reads.ts`) asked for by several works goes out as one statement, since reads and
+ * locks taken in another order within one transaction read and lock the same rows.
+ */
+function planRoundTrip(statements: readonly Statement[], begin: boolean): RoundTripPlan {
+  const pipeline: PipelineStatement[] = begin ? [{ sql: 'BEGIN' }] : [];
+  const answers: RoundTripPlan['answers'] = [];
+  const asked = new Map<string, number>();
+  const batches = new Map<string, Batch>();
+  const opened: Batch[] = [];
+  for (const { sql, values } of statements) {
+    const plain = plainRead.test(sql);
+    const batchableRead = !plain && isBatchable(sql);
+    if (!plain && !batchableRead) {
+      asked.clear();
+      batches.clear();
+    }
+    if (batchableRead) {
+      let batch = batches.get(sql);
+      if (!batch) {
+        batch = { at: pipeline.length, values: [] };
+        batches.set(sql, batch);
+        opened.push(batch);
+        pipeline.push({ sql, values });
+      }
+      answers.push({ at: batch.at, read: batch.values.length });
+      batch.values.push(values);
+      continue;
+    }
+    const key = plain ? `${sql}\u0000${JSON.stringify(values)}` : '';
+    const earlier = plain ? asked.get(key) : undefined;
+    if (earlier !== undefined) {
+      answers.push({ at: earlier });
+      continue;
+    }
+    answers.push({ at: pipeline.length });
+    if (plain) asked.set(key, pipeline.length);
+    pipeline.push({ sql, values });
+  }
+  // a read asked for by more than one work: one statement for them all
+  const batched = new Map<number, number[]>();
+  for (const batch of opened) {
+    if (batch.values.length < 2) continue;
+    const { asked: order, ...statement } = batchRead(pipeline[batch.at]!.sql, batch.values);
+    pipeline[batch.at] = statement;
+    batched.set(batch.at, order);
+  }
+  return { pipeline, answers, batched };
+}
+
+/** Answers each statement with its rows; each gets rows of its own, as if it had asked alone. */
+function answer(statements: readonly Statement[], plan: RoundTripPlan, results: Row[][]): void {
+  const split = new Map<number, Row[][]>();
+  for (const [at, order] of plan.batched) split.set(at, splitBatchedRows(results[at] ?? [], order));
+  const answered = new Set<number>();
+  for (const [index, statement] of statements.entries()) {
+    const { at, read } = plan.answers[index]!;
+    const batch = split.get(at);
+    if (batch) {
+      statement.resolve(batch[read!]!);
+      continue;
+    }
+    const rows = results[at] ?? [];
+    statement.resolve(answered.has(at) ? structuredClone(rows) : rows);
+    answered.add(at);
+  }
+}
+
 export interface SharedRoundTrips {
   /** Runs a statement with the others asked for before the next turn of the event loop. */
   run(sql: string, values?: unknown[]): Promise<Row[]>;
@@ -67,79 +147,15 @@ export function createSharedRoundTrips(
     if (statements.length === 0) return;
     inFlight = true;
     try {
-      const pipeline: PipelineStatement[] = beginPending ? [{ sql: 'BEGIN' }] : [];
-      // where each statement's rows come from: a pipeline statement, and the read's place
-      // in it when several reads went out as one
-      const answers: Array<{ at: number; read?: number }> = [];
-      // A plain read asked for again (every message reads the switchboard's settings) is sent
-      // once, while no statement that may write has come between: it reads the same rows.
-      const asked = new Map<string, number>();
-      // A batchable read (`batched-reads.ts`) asked for by several works goes out as one
-      // statement, while no statement that may write has come between: reads and locks taken
-      // in another order within one transaction read and lock the same rows.
-      const batches = new Map<string, Batch>();
-      const sent: Batch[] = [];
-      for (const statement of statements) {
-        const plain = plainRead.test(statement.sql);
-        const batchableRead = !plain && isBatchable(statement.sql);
-        if (!plain && !batchableRead) {
-          asked.clear();
-          batches.clear();
-        }
-        if (batchableRead) {
-          const batch = batches.get(statement.sql);
-          if (batch) {
-            answers.push({ at: batch.at, read: batch.values.length });
-            batch.values.push(statement.values);
-            continue;
-          }
-          const opened = { at: pipeline.length, values: [statement.values] };
-          batches.set(statement.sql, opened);
-          sent.push(opened);
-          answers.push({ at: pipeline.length, read: 0 });
-          pipeline.push({ sql: statement.sql, values: statement.values });
-          continue;
-        }
-        const key = plain ? `${statement.sql}\u0000${JSON.stringify(statement.values)}` : '';
-        const earlier = plain ? asked.get(key) : undefined;
-        if (earlier !== undefined) {
-          answers.push({ at: earlier });
-          continue;
-        }
-        answers.push({ at: pipeline.length });
-        pipeline.push({ sql: statement.sql, values: statement.values });
-        if (plain) asked.set(key, pipeline.length - 1);
-      }
-      // a read asked for by more than one work: one statement for them all
-      const batched = new Map<number, number[]>();
-      for (const batch of sent) {
-        if (batch.values.length < 2) continue;
-        const { asked, ...statement } = batchRead(pipeline[batch.at]!.sql, batch.values);
-        pipeline[batch.at] = statement;
-        batched.set(batch.at, asked);
-      }
-      counts.statements += pipeline.length - (beginPending ? 1 : 0);
+      const plan = planRoundTrip(statements, beginPending);
+      counts.statements += plan.pipeline.length - (beginPending ? 1 : 0);
       counts.roundTrips += 1;
-      const results = await runPipeline(client, pipeline);
+      const results = await runPipeline(client, plan.pipeline);
       if (beginPending) {
         beginPending = false;
         counts.statements += 1;
       }
-      const split = new Map<number, Row[][]>();
-      for (const [at, asked] of batched) split.set(at, splitBatchedRows(results[at] ?? [], asked));
-      const answered = new Set<number>();
-      for (const [index, statement] of statements.entries()) {
-        const { at, read } = answers[index]!;
-        const batch = split.get(at);
-        if (batch) {
-          statement.resolve(batch[read!]!);
-          continue;
-        }
-        const rows = results[at] ?? [];
-        // each work gets rows of its own, as if it had asked alone
-        statement.resolve(answered.has(at) ? structuredClone(rows) : rows);
-        answered.add(at);
-      }
+      answer(statements, plan, results);
     } catch (error) {
       failure = error;
       for (const statement of statements) statement.reject(error);
