@@ -5,23 +5,14 @@ import { parseDuration } from './clock.js';
 import { decideContinuity } from './continuity.js';
 import { RateLimiter } from './rate-limiter.js';
 import { chooseRoute } from './routing.js';
+import { testConversation } from './test/fixtures.js';
 
 const hour = 3_600_000;
-const conversation = (status: Conversation['status'], lastMessageAt: string): Conversation => ({
-  id: 'c1',
-  contactId: 'k1',
-  inboxId: 'default',
-  status,
-  previousConversationId: null,
-  lastInboundChannel: 'sms',
-  lastInboundConnectorId: 'sms',
-  lastInboundAt: lastMessageAt,
-  lastMessageAt,
-  openedAt: lastMessageAt,
-  resolvedAt: status === 'resolved' ? lastMessageAt : null,
-  mergedIntoId: null,
-  updatedAt: lastMessageAt,
-});
+const conversation = (status: Conversation['status'], lastMessageAt: string): Conversation =>
+  testConversation(lastMessageAt, {
+    status,
+    resolvedAt: status === 'resolved' ? lastMessageAt : null,
+  });
 const now = new Date('2026-01-02T12:00:00.000Z');
 
 describe('continuity', () => {

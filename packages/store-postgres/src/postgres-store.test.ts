@@ -9,6 +9,7 @@ import {
 } from '@threadline/engine';
 import {
   testAnalytics,
+  testConversation,
   testEngine,
   testJobQueue,
   testNotificationStore,
@@ -96,21 +97,13 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
     });
     try {
       const now = '2026-05-01T10:00:00.000Z';
-      const conversation = (id: string) => ({
-        id,
-        contactId: 'k1',
-        inboxId: 'default',
-        status: 'open' as const,
-        previousConversationId: null,
-        lastInboundChannel: null,
-        lastInboundConnectorId: null,
-        lastInboundAt: null,
-        lastMessageAt: now,
-        openedAt: now,
-        resolvedAt: null,
-        mergedIntoId: null,
-        updatedAt: now,
-      });
+      const conversation = (id: string) =>
+        testConversation(now, {
+          id,
+          lastInboundChannel: null,
+          lastInboundConnectorId: null,
+          lastInboundAt: null,
+        });
       const failure = await store
         .write(async (tx) => {
           await tx.insertConversation(conversation('c1'));
@@ -142,21 +135,8 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       createdAt: at,
       updatedAt: at,
     };
-    const conversation = (id: string, lastMessageAt: string, inboxId = 'default') => ({
-      id,
-      contactId: contact.id,
-      inboxId,
-      status: 'open' as const,
-      previousConversationId: null,
-      lastInboundChannel: 'sms' as const,
-      lastInboundConnectorId: 'sms',
-      lastInboundAt: lastMessageAt,
-      lastMessageAt,
-      openedAt: lastMessageAt,
-      resolvedAt: null,
-      mergedIntoId: null,
-      updatedAt: lastMessageAt,
-    });
+    const conversation = (id: string, lastMessageAt: string, inboxId = 'default') =>
+      testConversation(lastMessageAt, { id, contactId: contact.id, inboxId });
     const address = { channel: 'sms' as const, address: '+14155557300' };
     await store.write(async (tx) => {
       await tx.insertContact(contact);

@@ -1,22 +1,10 @@
+import { testConversation } from '@threadline/engine/test';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from './migrations.js';
 
-const conversation = (id: string, status: 'open' | 'resolved', lastMessageAt: string) => ({
-  id,
-  contactId: 'k1',
-  inboxId: 'default',
-  status,
-  previousConversationId: null,
-  lastInboundChannel: 'sms',
-  lastInboundConnectorId: 'sms',
-  lastInboundAt: lastMessageAt,
-  lastMessageAt,
-  openedAt: lastMessageAt,
-  resolvedAt: null,
-  mergedIntoId: null,
-  updatedAt: lastMessageAt,
-});
+const conversation = (id: string, status: 'open' | 'resolved', lastMessageAt: string) =>
+  testConversation(lastMessageAt, { id, status });
 
 function insert(db: Database.Database, row: ReturnType<typeof conversation>): void {
   db.prepare(

@@ -1,5 +1,6 @@
 export * from './analytics-suite.js';
 export * from './engine-suite.js';
+export * from './fixtures.js';
 export * from './notification-store-suite.js';
 export * from './notifications-suite.js';
 export * from './queue-suite.js';
