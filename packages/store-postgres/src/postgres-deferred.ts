@@ -1,5 +1,6 @@
 import type { ContactRecord } from '@threadline/engine';
 import type { EventType, Message } from '@threadline/schema';
+import { combineWrites, type KeyedWrite, type Statement } from './combined-writes.js';
 import type { PipelineStatement } from './pipeline.js';
 import { json, Queries, type Row, type Run } from './postgres-queries.js';
 
@@ -20,12 +21,7 @@ export interface Connection {
   sharesRoundTrips?: boolean;
 }
 
-interface DeferredWrite {
-  /** The row it writes (`table:id`). */
-  key: string;
-  sql: string;
-  values: unknown[];
-}
+type DeferredWrite = KeyedWrite;
 
 /** Appends events under the sequencer lock; the documents come as one JSON array, in order. */
 const appendEventsSql = `SELECT event_id, event_cursor FROM threadline_append_events($1::text[], $2::text[], $3::text[],
@@ -37,12 +33,6 @@ const appendEventsValues = (batch: BufferedEvent[]) => [
   batch.map((item) => item.event.time),
   `[${batch.map((item) => json(item.event.data)).join(',')}]`,
 ];
-
-/** `UPDATE table SET column = $1, … WHERE id = $n`: a whole-row update by id. */
-export function keyedUpdate(table: string, columns: string[]): string {
-  const set = columns.map((name, index) => `${name} = $${index + 1}`);
-  return `UPDATE ${table} SET ${set.join(', ')} WHERE id = $${columns.length + 1}`;
-}
 
 /**
  * The machinery of a PostgreSQL write transaction (the store calls are in `Transaction`):
@@ -137,28 +127,29 @@ export abstract class DeferredTransaction extends Queries {
   }
 
   /**
-   * Send the deferred writes, in the order they were made, in one round trip: each its own
-   * prepared statement (a text planned once per connection; rows combined into one statement
-   * would make a text to parse and plan on every commit).
+   * Send the deferred writes in one round trip, each row's in the order they were made: alike
+   * writes of several rows as one statement (`combined-writes.ts`), each statement prepared
+   * (a text planned once per connection).
    */
   async flushWrites(): Promise<void> {
-    const writes = this.takeWrites();
-    if (writes.length === 0) return;
+    const statements = this.takeWrites();
+    if (statements.length === 0) return;
     this.counts.roundTrips += 1;
     // statements asked for in one turn share a round trip; else one pipeline of them
     if (this.connection.sharesRoundTrips)
-      await Promise.all(writes.map((write) => this.runner(write.sql, write.values)));
-    else await this.connection.pipeline(writes);
+      await Promise.all(statements.map((write) => this.runner(write.sql, write.values)));
+    else await this.connection.pipeline(statements);
   }
 
-  /** The deferred writes, taken out of the transaction (counted as sent). */
-  private takeWrites(): DeferredWrite[] {
+  /** The deferred writes, taken out of the transaction as statements (counted as sent). */
+  private takeWrites(): Statement[] {
     const writes = this.writes;
-    if (writes.length === 0) return writes;
+    if (writes.length === 0) return [];
     this.writes = [];
     this.wrote = true;
-    this.counts.statements += writes.length;
-    return writes;
+    const statements = combineWrites(writes);
+    this.counts.statements += statements.length;
+    return statements;
   }
 
   /** Take over the events another transaction's work buffered (one commit for several works). */

@@ -1,7 +1,7 @@
 import type { ContactRecord } from '@threadline/engine';
 import type { Conversation, Message } from '@threadline/schema';
 import { batchable } from './batched-reads.js';
-import { keyedUpdate } from './postgres-deferred.js';
+import { combinableInsert, combinableUpdate } from './combined-writes.js';
 import { json } from './postgres-queries.js';
 
 /** The statements of a write transaction's hot path (`Transaction`), and the rows they take. */
@@ -43,8 +43,14 @@ export const findLatestConversationSql = batchable(latestConversation('$1', '$2'
 /** The identity looked up again under the address lock, with the address's other identities. */
 export const findIdentityLockedSql = 'SELECT * FROM threadline_find_identity($1, $2)';
 
-export const insertContactSql = `INSERT INTO contacts (id, name, channel_preference, opted_out, merged_into_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const contactJson = new Set(['channel_preference', 'opted_out']);
+const dataJson = new Set(['data']);
+
+export const insertContactSql = combinableInsert(
+  'contacts',
+  ['id', 'name', 'channel_preference', 'opted_out', 'merged_into_id', 'created_at', 'updated_at'],
+  contactJson,
+);
 export const contactRow = (contact: ContactRecord) => [
   contact.id,
   contact.name,
@@ -54,8 +60,11 @@ export const contactRow = (contact: ContactRecord) => [
   contact.createdAt,
   contact.updatedAt,
 ];
-export const insertConversationSql = `INSERT INTO conversations (id, contact_id, inbox_id, status, last_message_at, merged_into_id, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+export const insertConversationSql = combinableInsert(
+  'conversations',
+  ['id', 'contact_id', 'inbox_id', 'status', 'last_message_at', 'merged_into_id', 'data'],
+  dataJson,
+);
 export const conversationRow = (conversation: Conversation) => [
   conversation.id,
   conversation.contactId,
@@ -65,8 +74,21 @@ export const conversationRow = (conversation: Conversation) => [
   conversation.mergedIntoId,
   json(conversation),
 ];
-export const insertMessageSql = `INSERT INTO messages (id, conversation_id, contact_id, connector_id, external_id, direction, channel, created_at, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+export const insertMessageSql = combinableInsert(
+  'messages',
+  [
+    'id',
+    'conversation_id',
+    'contact_id',
+    'connector_id',
+    'external_id',
+    'direction',
+    'channel',
+    'created_at',
+    'data',
+  ],
+  dataJson,
+);
 export const messageRow = (message: Message) => [
   message.id,
   message.conversationId,
@@ -79,24 +101,18 @@ export const messageRow = (message: Message) => [
   json(message),
 ];
 
-export const updateContactSql = keyedUpdate('contacts', [
-  'name',
-  'channel_preference',
-  'opted_out',
-  'merged_into_id',
-  'updated_at',
-]);
-export const updateConversationSql = keyedUpdate('conversations', [
-  'contact_id',
-  'inbox_id',
-  'status',
-  'last_message_at',
-  'merged_into_id',
-  'data',
-]);
-export const updateMessageSql = keyedUpdate('messages', [
-  'conversation_id',
-  'contact_id',
-  'external_id',
-  'data',
-]);
+export const updateContactSql = combinableUpdate(
+  'contacts',
+  ['name', 'channel_preference', 'opted_out', 'merged_into_id', 'updated_at'],
+  contactJson,
+);
+export const updateConversationSql = combinableUpdate(
+  'conversations',
+  ['contact_id', 'inbox_id', 'status', 'last_message_at', 'merged_into_id', 'data'],
+  dataJson,
+);
+export const updateMessageSql = combinableUpdate(
+  'messages',
+  ['conversation_id', 'contact_id', 'external_id', 'data'],
+  dataJson,
+);
