@@ -299,8 +299,9 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
       const firstCursor = await lead.commit();
       client.release();
       stats.commits += 1;
-      stats.statements += shared.counts.statements + lead.counts.statements + 1;
-      stats.roundTrips += shared.counts.roundTrips + lead.counts.roundTrips + 1;
+      // BEGIN is counted where it went out: with the first shared round trip, or by the lead
+      stats.statements += shared.counts.statements + lead.counts.statements;
+      stats.roundTrips += shared.counts.roundTrips + lead.counts.roundTrips;
       await order.committed(committing, firstCursor);
       return settled.map((result) =>
         result.status === 'fulfilled' ? { value: result.value } : { error: result.reason },
