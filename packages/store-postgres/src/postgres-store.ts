@@ -24,7 +24,7 @@ export interface PostgresStoreSettings {
   onRetry?: (error: unknown, attempt: number) => void;
   /**
    * Group commits in flight at once, each on its own connection (default 2: one runs its
-   * works while the other commits). A lane beyond the first opens only while a quarter of
+   * works while the other commits). A lane beyond the first opens only while half of
    * `maxBatch` writes wait.
    */
   commitLanes?: number;
@@ -127,8 +127,9 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
   // Another lane opens only for a backlog: a transaction costs the same to begin and commit
   // for two writes as for twenty, so small batches side by side cost more than one larger
   // one (measured in bench/postgres-ingest.ts: a lane for any backlog doubled PostgreSQL's
-  // CPU per message and cut msg/s by a third).
-  const laneBacklog = Math.max(1, Math.floor(maxBatch / 4));
+  // CPU per message and cut msg/s by a third; one for a quarter of maxBatch split the bench's
+  // 50 connections into batches of 16 where one lane carries 22).
+  const laneBacklog = Math.max(1, Math.floor(maxBatch / 2));
   const stats: PostgresStoreStats = {
     writes: 0,
     commits: 0,
