@@ -141,8 +141,7 @@ export function combineWrites(writes: readonly KeyedWrite[]): Statement[] {
   for (const write of writes) {
     const table = tableOf(write.key);
     const form = combinedForms.get(write.sql);
-    const combinable =
-      form?.jsonColumns.every((column) => write.values[column] != null) === true;
+    const combinable = form?.jsonColumns.every((column) => write.values[column] != null) === true;
     const at = combinable ? latestGroup.get(write.sql) : undefined;
     if (at !== undefined && (lastAt.get(table) ?? -1) <= at) {
       const group = out[at] as Group;

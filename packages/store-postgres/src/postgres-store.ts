@@ -83,8 +83,52 @@ type Outcome = { values: unknown[] } | { error: unknown; failedAt: number | 'com
 /** Committed side by side: each work's value, or the error its own logic threw (it wrote nothing). */
 type SideBySideOutcome = Array<{ value: unknown } | { error: unknown }>;
 
+type StoreCall = (...args: unknown[]) => Promise<unknown>;
+type KeyRule = {
+  keys: (...args: unknown[]) => string[];
+  resultKeys?: (result: unknown) => string[];
+};
+
+/** Where the store calls of works running side by side go: the transaction of work `index`. */
+interface SideBySideSession {
+  call(index: number, name: string, args: unknown[]): Promise<unknown>;
+}
+
+/**
+ * A work's transaction while works run side by side: each of `Transaction`'s methods, passed
+ * to the session with the work's index (one object a work; the methods are the prototype's).
+ */
+class SideBySideWork {
+  constructor(
+    readonly index: number,
+    readonly session: SideBySideSession,
+  ) {}
+}
+for (
+  let prototype: object | null = Transaction.prototype;
+  prototype && prototype !== Object.prototype;
+  prototype = Object.getPrototypeOf(prototype)
+) {
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, name);
+    if (
+      name === 'constructor' ||
+      typeof descriptor?.value !== 'function' ||
+      Object.hasOwn(SideBySideWork.prototype, name)
+    )
+      continue;
+    Object.defineProperty(SideBySideWork.prototype, name, {
+      value(this: SideBySideWork, ...args: unknown[]) {
+        return this.session.call(this.index, name, args);
+      },
+    });
+  }
+}
+
 /** Why works running side by side stopped: they are run one after another instead. */
 class RunOneAfterAnother extends Error {}
+/** The one such stop, made once: it never leaves the store, so no stack of its own is needed. */
+const sameRows = new RunOneAfterAnother('works touched the same rows');
 
 /**
  * The scale-out store: PostgreSQL shared by every gateway instance.
@@ -214,7 +258,7 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
   async function attemptSideBySide(items: PendingWrite[]): Promise<SideBySideOutcome | undefined> {
     const client = await pool.connect();
     const shared = createSharedRoundTrips(client, { begin: true });
-    const stop = new RunOneAfterAnother('works touched the same rows');
+    const stop = sameRows;
     let stopped = false;
     const owners = new Map<string, number>();
     const claim = (index: number, keys: string[]) => {
@@ -232,45 +276,29 @@ export function createPostgresStore(settings: PostgresStoreSettings): PostgresSt
           sharesRoundTrips: true,
         }),
     );
-    type Call = (...args: unknown[]) => Promise<unknown>;
-    const facades = transactions.map((transaction, index) => {
-      // each store call wrapped once per work, not once per call
-      const calls = new Map<string, Call>();
-      const wrap = (property: string, method: Call): Call => {
-        const rule = workKeys[property as keyof StoreTransaction] as
-          | { keys: (...args: unknown[]) => string[]; resultKeys?: (result: unknown) => string[] }
-          | undefined;
-        const after = (result: unknown) => {
-          if (rule?.resultKeys) claim(index, rule.resultKeys(result));
+    const session: SideBySideSession = {
+      call(index, name, args) {
+        try {
+          const rule = workKeys[name as keyof StoreTransaction] as KeyRule | undefined;
+          if (!rule) {
+            stopped = true;
+            shared.abort(stop);
+          } else claim(index, rule.keys(...args));
           if (stopped) throw stop;
-          return result;
-        };
-        return (...args) => {
-          try {
-            if (!rule) {
-              stopped = true;
-              shared.abort(stop);
-            } else claim(index, rule.keys(...args));
+          const transaction = transactions[index]! as unknown as Record<string, StoreCall>;
+          return transaction[name]!(...args).then((result) => {
+            if (rule?.resultKeys) claim(index, rule.resultKeys(result));
             if (stopped) throw stop;
-            return Promise.resolve(method.apply(transaction, args)).then(after);
-          } catch (error) {
-            return Promise.reject(error);
-          }
-        };
-      };
-      return new Proxy(transaction, {
-        get(target, property, receiver) {
-          const value = Reflect.get(target, property, receiver) as unknown;
-          if (typeof value !== 'function' || typeof property !== 'string') return value;
-          let call = calls.get(property);
-          if (!call) {
-            call = wrap(property, value as Call);
-            calls.set(property, call);
-          }
-          return call;
-        },
-      }) as StoreTransaction;
-    });
+            return result;
+          });
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+    };
+    const facades = transactions.map(
+      (_, index) => new SideBySideWork(index, session) as unknown as StoreTransaction,
+    );
     let committing: CommitTicket | undefined;
     try {
       // BEGIN goes out with the works' first statements; their last writes, with COMMIT
