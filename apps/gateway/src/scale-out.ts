@@ -283,7 +283,9 @@ export function createScaleOut(options: {
       if (signal) {
         unsubscribe = signal.subscribe((cursor) => {
           // this instance's own commits already woke its consumers
-          if (cursor > announced) hub.publish([]);
+          if (cursor <= announced) return;
+          hub.publish([]);
+          engine.analyticsFold.committedElsewhere();
         });
         await signal.ready.catch((error: unknown) =>
           log.error({ error: String(error) }, 'the event signal could not subscribe'),
@@ -309,6 +311,10 @@ export function createScaleOut(options: {
         await singleInstance.start();
         return;
       }
+      // the analytics fold runs where the lease is, like webhook deliveries: one instance folds
+      // every instance's events and keeps its states in memory, rather than each reading back
+      // what the other folded
+      engine.analyticsFold.here(false);
       lease = createRedisLease({
         connection: connection.redis,
         prefix,
@@ -319,9 +325,10 @@ export function createScaleOut(options: {
           log.info(
             { instanceId: config.instanceId, connectors: [...owned] },
             held
-              ? 'this instance holds the listeners lease: starting single-instance listeners and webhook deliveries'
-              : 'the listeners lease moved away: stopping single-instance listeners and webhook deliveries',
+              ? 'this instance holds the listeners lease: starting single-instance listeners, webhook deliveries and the analytics fold'
+              : 'the listeners lease moved away: stopping single-instance listeners, webhook deliveries and the analytics fold',
           );
+          engine.analyticsFold.here(held);
           try {
             if (held) await singleInstance.start();
             else await singleInstance.stop();

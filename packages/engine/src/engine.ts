@@ -151,6 +151,16 @@ export function createEngine(options: EngineOptions) {
     relayOutbox: context.relayOutbox,
     switchboard: context.switchboard,
     analytics: createAnalytics(store, projector),
+    /**
+     * The analytics fold after commits (on by default). Off where another instance of several
+     * folds for them all (the gateway leaves it to the instance holding its lease): this one
+     * then keeps nothing for it, and its figures are still caught up when read.
+     */
+    analyticsFold: {
+      here: (on: boolean) => projector?.foldHere(on),
+      /** Another instance committed events: fold them, when this instance folds. */
+      committedElsewhere: () => projector?.notify([]),
+    },
     /** Stops background work that is not a job (the analytics fold); resolves when it is idle. */
     stop: async () => projector?.stop(),
     notifications: createNotifications(context),

@@ -19,7 +19,7 @@ import {
 } from '@threadline/engine/test';
 import type { ThreadlineEvent } from '@threadline/schema';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrations } from './migrations.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from './test/index.js';
@@ -199,10 +199,16 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
         stores.push(store);
         const whatsapp = new MockConnector({ channel: 'whatsapp' });
         const sms = new MockConnector({ channel: 'sms' });
+        // messages this instance's analytics passes folded (their live deltas)
+        const folded = { messages: 0 };
         const engine = createEngine({
           store,
           clock,
           ids: createIdGenerator(clock),
+          onAnalytics: (deltas) => {
+            for (const delta of deltas.counters)
+              if (delta.metric === 'messages_received') folded.messages += delta.count;
+          },
           connectors: new Map([
             ['whatsapp', whatsapp],
             ['sms', sms],
@@ -229,7 +235,7 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
               ).events,
             )
           )[0]!;
-        return { store, engine, whatsapp, sms, deliver };
+        return { store, engine, whatsapp, sms, deliver, folded };
       });
       await Promise.all(instances.map((instance) => instance.store.ping()));
       return { clock, a: instances[0]!, b: instances[1]! };
@@ -251,6 +257,33 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       expect(await b.engine.analytics.summary(range)).toEqual(summary);
       await b.engine.analytics.rebuild();
       expect(await a.engine.analytics.summary(range)).toEqual(summary);
+      await Promise.all([a.engine.stop(), b.engine.stop()]);
+    });
+
+    it("folds every instance's events on the one that folds, told of the others' commits", async () => {
+      const { a, b } = await twoInstances();
+      b.engine.analyticsFold.here(false);
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          b.deliver(b.sms, `SMelse${index}`, `+1415558${1000 + (index % 5)}`),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      // b leaves the fold to a, and a has committed nothing: nothing is folded yet
+      expect(b.folded.messages).toBe(0);
+      expect(a.folded.messages).toBe(0);
+      a.engine.analyticsFold.committedElsewhere();
+      await vi.waitFor(() => expect(a.folded.messages).toBe(20), { timeout: 10_000 });
+      expect(b.folded.messages).toBe(0);
+      const range = { from: '2026-05-01T00:00:00.000Z', to: '2026-05-02T00:00:00.000Z' };
+      expect((await b.engine.analytics.summary(range)).conversations).toMatchObject({
+        opened: 5,
+        messagesReceived: 20,
+      });
+      // handed the fold back, b folds its own commits again
+      b.engine.analyticsFold.here(true);
+      await b.deliver(b.sms, 'SMelse-after', '+14155581000');
+      await vi.waitFor(() => expect(b.folded.messages).toBe(1), { timeout: 10_000 });
       await Promise.all([a.engine.stop(), b.engine.stop()]);
     });
 

@@ -20,6 +20,11 @@ export interface AnalyticsProjectorOptions {
   retryMs?: number;
   /** The shortest time between the starts of two passes after commits. */
   paceMs?: number;
+  /**
+   * Fold after commits (default true). False: passes run only when asked for (`catchUp`,
+   * `rebuild`) until `foldHere(true)` — where one instance of several folds for them all.
+   */
+  foldsAfterCommits?: boolean;
 }
 
 export type AnalyticsProjector = ReturnType<typeof createAnalyticsProjector>;
@@ -49,6 +54,7 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
   let lastPass = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let folding = options.foldsAfterCommits ?? true;
   /** Events this instance committed and the fold has not passed, in cursor order. */
   let committed: ThreadlineEvent[] = [];
   /** Events were dropped from `committed` (too many): which are new is unknown. */
@@ -151,7 +157,7 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
   }
 
   function later(delay: number): void {
-    if (stopped || running || timer) return;
+    if (stopped || !folding || running || timer) return;
     if (delay <= 0) {
       start();
       return;
@@ -169,6 +175,12 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
    */
   function notify(events: readonly ThreadlineEvent[] = []): void {
     if (stopped) return;
+    if (!folding) {
+      // another instance folds them: nothing is kept for a pass here
+      committed = [];
+      dropped = true;
+      return;
+    }
     if (committed.length + events.length > maxQueued) {
       committed = [];
       dropped = true;
@@ -243,6 +255,23 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
     }
   }
 
+  /**
+   * Fold after commits here, or leave it to another instance. Turned on, a pass starts at once
+   * (what others committed meanwhile is in the log); turned off, the running pass finishes.
+   */
+  function foldHere(on: boolean): void {
+    if (folding === on) return;
+    folding = on;
+    if (!on) {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      committed = [];
+      dropped = true;
+      return;
+    }
+    notify([]);
+  }
+
   /** No more passes; resolves when the running one is done. */
   async function stop(): Promise<void> {
     stopped = true;
@@ -250,5 +279,5 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
     while (running) await running;
   }
 
-  return { notify, catchUp, rebuild, stop };
+  return { notify, foldHere, catchUp, rebuild, stop };
 }
