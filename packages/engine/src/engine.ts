@@ -159,7 +159,7 @@ export function createEngine(options: EngineOptions) {
     analyticsFold: {
       here: (on: boolean) => projector?.foldHere(on),
       /** Another instance committed events: fold them, when this instance folds. */
-      committedElsewhere: () => projector?.notify([]),
+      committedElsewhere: () => projector?.committedElsewhere(),
     },
     /** Stops background work that is not a job (the analytics fold); resolves when it is idle. */
     stop: async () => projector?.stop(),

@@ -280,10 +280,28 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
         opened: 5,
         messagesReceived: 20,
       });
-      // handed the fold back, b folds its own commits again
+      // both commit, interleaved: a folds its own events from memory and b's from the log,
+      // each once
+      for (let round = 0; round < 10; round += 1) {
+        await a.deliver(a.sms, `SMmixed-a${round}`, `+1415558${1000 + (round % 5)}`);
+        await b.deliver(b.sms, `SMmixed-b${round}`, `+1415558${1000 + (round % 5)}`);
+        a.engine.analyticsFold.committedElsewhere();
+      }
+      await vi.waitFor(() => expect(a.folded.messages).toBe(40), { timeout: 10_000 });
+      expect((await a.engine.analytics.summary(range)).conversations).toMatchObject({
+        messagesReceived: 40,
+      });
+      expect(a.folded.messages).toBe(40);
+      expect(b.folded.messages).toBe(0);
+      // the fold moves to b (as the lease would): b folds its own commits again, a no more
+      a.engine.analyticsFold.here(false);
       b.engine.analyticsFold.here(true);
       await b.deliver(b.sms, 'SMelse-after', '+14155581000');
       await vi.waitFor(() => expect(b.folded.messages).toBe(1), { timeout: 10_000 });
+      expect(a.folded.messages).toBe(40);
+      expect((await a.engine.analytics.summary(range)).conversations).toMatchObject({
+        messagesReceived: 41,
+      });
       await Promise.all([a.engine.stop(), b.engine.stop()]);
     });
 

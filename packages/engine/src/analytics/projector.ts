@@ -1,6 +1,6 @@
 import type { ThreadlineEvent } from '@threadline/schema';
 import type { EngineLog } from '../engine-context.js';
-import type { Store } from '../ports.js';
+import type { Store, StoreTransaction } from '../ports.js';
 import type { AnalyticsCursor, ConversationAnalytics } from './analytics-types.js';
 import type { RollupDeltas } from './fold-event.js';
 import { foldBatch } from './fold-events.js';
@@ -59,22 +59,53 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
   let committed: ThreadlineEvent[] = [];
   /** Events were dropped from `committed` (too many): which are new is unknown. */
   let dropped = false;
+  /** Another instance committed events since the last pass began. */
+  let elsewhere = false;
   const maxQueued = pageSize * 10;
 
   /**
    * The events right after `after` from memory, when this instance committed them all: their
    * cursors follow `after` without a gap, so no other instance's event lies between them. A
    * gap (another instance wrote, a rolled-back sequence number) ends the run; undefined when
-   * the first event is not there (the log is read instead).
+   * the first event is not there. At most `limit`.
    */
-  function fromMemory(after: number): ThreadlineEvent[] | undefined {
+  function fromMemory(after: number, limit = pageSize): ThreadlineEvent[] | undefined {
     let start = 0;
     while (start < committed.length && committed[start]!.cursor <= after) start++;
     if (start > 0) committed = committed.slice(start);
     let end = 0;
-    while (end < committed.length && end < pageSize && committed[end]!.cursor === after + 1 + end)
+    while (end < committed.length && end < limit && committed[end]!.cursor === after + 1 + end)
       end++;
     return end > 0 ? committed.slice(0, end) : undefined;
+  }
+
+  /**
+   * A page of the events after `after`, in cursor order: this instance's own from memory, from
+   * the log what lies between them (other instances' events), and the log after the last of
+   * them (what others committed since).
+   */
+  async function eventsAfter(tx: StoreTransaction, after: number): Promise<ThreadlineEvent[]> {
+    const events: ThreadlineEvent[] = [];
+    let at = after;
+    while (events.length < pageSize) {
+      const own = fromMemory(at, pageSize - events.length);
+      if (own) {
+        events.push(...own);
+        at = own.at(-1)!.cursor;
+        continue;
+      }
+      const next = committed[0]?.cursor;
+      if (next === undefined) {
+        events.push(...(await tx.listEvents(at, pageSize - events.length)));
+        break;
+      }
+      // the log up to this instance's next event (it is committed: the read reaches it)
+      const between = await tx.listEvents(at, Math.min(next - at - 1, pageSize - events.length));
+      if (between.length === 0) break;
+      events.push(...between);
+      at = between.at(-1)!.cursor;
+    }
+    return events;
   }
 
   /**
@@ -89,7 +120,7 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
       if (!at) return undefined;
       // the cached states are the stored ones only while the position is the one this wrote
       const cached = at.token === token && at.cursor === folded;
-      const events = fromMemory(at.cursor) ?? (await tx.listEvents(at.cursor, pageSize));
+      const events = await eventsAfter(tx, at.cursor);
       if (events.length === 0) return { at, cached, states: undefined, raw: undefined };
       const { raw, touched, ...change } = await foldBatch(tx, events, cached ? cache : new Map());
       const to: AnalyticsCursor = { cursor: events.at(-1)!.cursor, token };
@@ -143,15 +174,21 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
     }
   }
 
-  /** Whether events this instance committed may still be unfolded (a pass often took them all). */
+  /**
+   * Whether events may still be unfolded: this instance's (a pass often took them all), or
+   * other instances'.
+   */
   function unfolded(): boolean {
-    return dropped || (committed.length > 0 && committed.at(-1)!.cursor > (folded ?? 0));
+    return (
+      dropped || elsewhere || (committed.length > 0 && committed.at(-1)!.cursor > (folded ?? 0))
+    );
   }
 
   function start(): void {
     if (stopped || running) return;
     pending = false;
     dropped = false;
+    elsewhere = false;
     lastPass = Date.now();
     running = drain();
   }
@@ -269,7 +306,15 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
       dropped = true;
       return;
     }
-    notify([]);
+    committedElsewhere();
+  }
+
+  /** Another instance committed events: fold them soon, when this instance folds. */
+  function committedElsewhere(): void {
+    if (stopped || !folding) return;
+    elsewhere = true;
+    pending = true;
+    later(lastPass + paceMs - Date.now());
   }
 
   /** No more passes; resolves when the running one is done. */
@@ -279,5 +324,5 @@ export function createAnalyticsProjector(options: AnalyticsProjectorOptions) {
     while (running) await running;
   }
 
-  return { notify, foldHere, catchUp, rebuild, stop };
+  return { notify, committedElsewhere, foldHere, catchUp, rebuild, stop };
 }
