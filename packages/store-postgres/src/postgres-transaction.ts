@@ -63,9 +63,9 @@ const inboxOf = (contactId: string, inboxId: string) => `${contactId}\u0000${inb
  * Round trips are what a PostgreSQL transaction costs most, so:
  * - **Writes are deferred.** A write the engine does not read back (an insert or update)
  *   waits in the transaction and goes out with the others of the same work in one round
- *   trip, each a prepared statement, in the order made, before the next read and at the end
- *   of each work — a read always sees every earlier write; an error still belongs to the
- *   work that wrote.
+ *   trip, as prepared statements (alike row writes as one: `combined-writes.ts`), each
+ *   table's in the order made, before the next read and at the end of each work — a read
+ *   always sees every earlier write; an error still belongs to the work that wrote.
  * - **Reads the engine always makes together are one query.** Looking an identity up also
  *   reads (and locks) its contact and, when the engine names the inbox it reads next, the
  *   contact's latest conversation there; the latest conversation of a contact comes with that
