@@ -47,7 +47,12 @@ const telegramFake = createFakeTelegramApi(telegram);
 const providers = createTestServer(
   ...twilioFake.handlers(),
   ...telegramFake.handlers,
-  http.post(hookUrl, () => HttpResponse.json({ error: 'maintenance' }, { status: 503 })),
+  // the subscriber closes each connection: under msw, a mocked socket kept alive in the
+  // gateway's delivery pool stalled the console's event stream (a real subscriber answering
+  // 503 on a kept-alive connection, on 127.0.0.1, does not)
+  http.post(hookUrl, () =>
+    HttpResponse.json({ error: 'maintenance' }, { status: 503, headers: { connection: 'close' } }),
+  ),
 );
 
 let browser: Browser;
