@@ -18,6 +18,7 @@ import { createTelegramConnector } from '@threadline/connector-telegram';
 import { createFakeTelegramApi } from '@threadline/connector-telegram/test';
 import { createWhatsAppWebConnector } from '@threadline/connector-whatsapp';
 import { FakeWhatsAppWebClient } from '@threadline/connector-whatsapp/test';
+import { testConversation } from '@threadline/engine/test';
 import { createApp, type ThreadlineApp } from '@threadline/gateway';
 import { launchChromium } from '@threadline/gateway/test';
 import type { Conversation } from '@threadline/schema';
@@ -401,21 +402,14 @@ describe('the conversation list at scale', () => {
           source: 'inbound',
           createdAt: at,
         });
-        await tx.insertConversation({
-          id: engine.ids.next(),
-          contactId,
-          inboxId: 'default',
-          status: index % 3 === 0 ? 'resolved' : 'open',
-          previousConversationId: null,
-          lastInboundChannel: 'sms',
-          lastInboundConnectorId: 'sms',
-          lastInboundAt: at,
-          lastMessageAt: at,
-          openedAt: at,
-          resolvedAt: index % 3 === 0 ? at : null,
-          mergedIntoId: null,
-          updatedAt: at,
-        });
+        await tx.insertConversation(
+          testConversation(at, {
+            id: engine.ids.next(),
+            contactId,
+            status: index % 3 === 0 ? 'resolved' : 'open',
+            resolvedAt: index % 3 === 0 ? at : null,
+          }),
+        );
       }
     });
 
